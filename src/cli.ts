@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { ConfigError, ConfigFileError } from './config/config-error.js';
+import { IniParseError } from './config/ini.js';
+import { renderSample } from './config/render.js';
+import { checkConfig, checkConfigHelp } from './cli/check-config.js';
+import { EX_CONFIG, EX_OK, EX_SOFTWARE, EX_USAGE } from './cli/exit-codes.js';
+import { run, runHelp } from './cli/run.js';
+import { UsageError } from './cli/usage-error.js';
+import { getLogger } from './log.js';
+import { VERSION } from './version.js';
+
+type Command = (args: string[]) => number | Promise<number>;
+
+const commands: Record<string, { help: string; command: Command }> = {
+  run: { help: runHelp, command: run },
+  'check-config': { help: checkConfigHelp, command: checkConfig },
+  'generate-sample': {
+    help: 'usage: nova-spawnd generate-sample\n\nPrints etc/nova-spawnd.conf.sample: every option, its help and default.',
+    command: () => {
+      process.stdout.write(renderSample());
+      return EX_OK;
+    },
+  },
+};
+
+const usage = `usage: nova-spawnd COMMAND [OPTIONS]
+
+Commands:
+  run              run the daemon (what systemd starts)
+  check-config     print the effective configuration; exit 0 if valid, 78 if not
+  generate-sample  print the sample configuration file
+
+nova-spawnd COMMAND --help describes a command. nova-spawnd --version prints ${VERSION}.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return EX_OK;
+  }
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage}\n`);
+    return name === undefined ? EX_USAGE : EX_OK;
+  }
+  const entry = commands[name];
+  if (!entry) throw new UsageError(`unknown command "${name}"\n\n${usage}`);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${entry.help}\n`);
+    return EX_OK;
+  }
+  return entry.command(args);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof ConfigFileError || error instanceof IniParseError) return EX_CONFIG;
+  // util.parseArgs reports unknown or malformed options with these codes.
+  const code = (error as { code?: string }).code;
+  if (error instanceof UsageError || (code !== undefined && code.startsWith('ERR_PARSE_ARGS'))) return EX_USAGE;
+  return EX_SOFTWARE;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const code = exitCodeFor(error);
+    getLogger('nova_spawnd').error(code === EX_SOFTWARE && error instanceof Error ? (error.stack ?? error.message) : String((error as Error).message ?? error));
+    process.exit(code);
+  },
+);

@@ -1,0 +1,278 @@
+/**
+ * Every option nova-spawnd reads, with Nova's (or oslo's) section, name, default and meaning. The convict
+ * schema is the single source for defaults, validation, check-config output and the sample file.
+ */
+import os from 'node:os';
+import type convict from 'convict';
+import {
+  booleanType,
+  hostDomainType,
+  integerType,
+  listType,
+  optionalStringType,
+  pairListType,
+  portType,
+  stringType,
+  type OsloType,
+} from './oslo-types.js';
+
+export const CONFIG_DRIVE_FORMATS = ['iso9660', 'vfat'] as const;
+export const VIRT_TYPES = ['kvm', 'lxc', 'qemu', 'parallels'] as const;
+export const VENDORDATA_PROVIDERS = ['StaticJSON', 'DynamicJSON'] as const;
+export const NOTIFICATION_FORMATS = ['both', 'versioned', 'unversioned'] as const;
+
+export interface NovaConfig {
+  DEFAULT: {
+    host: string;
+    state_path: string;
+    instances_path: string;
+    transport_url: string;
+    control_exchange: string;
+    force_config_drive: boolean;
+    config_drive_format: (typeof CONFIG_DRIVE_FORMATS)[number];
+    mkisofs_cmd: string;
+    max_concurrent_builds: number;
+    enabled_apis: string[];
+    metadata_listen: string;
+    metadata_listen_port: number;
+    debug: boolean;
+  };
+  api: {
+    config_drive_skip_versions: string;
+    dhcp_domain: string;
+    vendordata_providers: (typeof VENDORDATA_PROVIDERS)[number][];
+    vendordata_jsonfile_path: string | null;
+    use_forwarded_for: boolean;
+  };
+  libvirt: {
+    virt_type: (typeof VIRT_TYPES)[number];
+    connection_uri: string;
+    hw_machine_type: string[];
+    disk_prefix: string | null;
+    disk_cachemodes: string[];
+  };
+  glance: {
+    api_servers: string[];
+  };
+  neutron: {
+    service_metadata_proxy: boolean;
+    metadata_proxy_shared_secret: string;
+  };
+  notifications: {
+    notification_format: (typeof NOTIFICATION_FORMATS)[number];
+    versioned_notifications_topics: string[];
+  };
+  oslo_messaging_notifications: {
+    driver: string[];
+    topics: string[];
+    transport_url: string | null;
+  };
+  oslo_messaging_rabbit: {
+    heartbeat_timeout_threshold: number;
+    heartbeat_rate: number;
+    rabbit_quorum_queue: boolean;
+    ssl: boolean;
+    ssl_ca_file: string;
+    ssl_cert_file: string;
+    ssl_key_file: string;
+  };
+}
+
+export type SectionName = keyof NovaConfig;
+
+/** A convict leaf that also knows its oslo type, so the loader can parse INI strings and the sample can render. */
+export interface OptionSpec<T = unknown> extends convict.SchemaObj<T> {
+  doc: string;
+  oslo: OsloType<T>;
+  /** MultiStrOpt: the key may repeat, and every value (from every file) is kept in order. */
+  multi: boolean;
+  /** Masked by check-config and in logs (oslo's secret=True). */
+  secret: boolean;
+  /** What the sample file shows when the real default depends on the machine (oslo's sample_default). */
+  sample_default?: string;
+  /** Older places Nova still reads the option from (oslo's deprecated_group / deprecated_name). */
+  deprecated: DeprecatedName[];
+}
+
+/** oslo's DeprecatedOpt: an omitted section or name means the option's own. */
+export interface DeprecatedName {
+  section?: string;
+  name?: string;
+}
+
+interface Extra {
+  secret?: boolean;
+  sample_default?: string;
+  deprecated?: DeprecatedName[];
+}
+
+function option<T>(oslo: OsloType<T>, defaultValue: T, doc: string, extra: Extra = {}): OptionSpec<T> {
+  return {
+    default: defaultValue,
+    doc,
+    oslo,
+    multi: false,
+    secret: extra.secret ?? false,
+    sensitive: extra.secret ?? false,
+    nullable: defaultValue === null,
+    format: (value: T) => oslo.check(value),
+    deprecated: extra.deprecated ?? [],
+    ...(extra.sample_default === undefined ? {} : { sample_default: extra.sample_default }),
+  };
+}
+
+function multiOption(doc: string, extra: Extra = {}): OptionSpec<string[]> {
+  const item = stringType();
+  return {
+    ...option<string[]>({ ...listType(), label: 'multi valued', parse: (raw) => [item.parse(raw)] }, [], doc, extra),
+    multi: true,
+  };
+}
+
+type Schema = { [S in SectionName]: { [O in keyof NovaConfig[S]]: OptionSpec<NovaConfig[S][O]> } };
+
+export const schema: Schema = {
+  DEFAULT: {
+    host: option(
+      hostDomainType,
+      os.hostname(),
+      'Hostname, FQDN or IP address of this host. Used as the compute.<host> queue nova-conductor casts to, and as the publisher of notifications. Must match the host name Nova schedules to.',
+      { sample_default: '<current_hostname>' },
+    ),
+    state_path: option(stringType(), '/var/lib/nova', "The top-level directory for maintaining Nova's state."),
+    instances_path: option(
+      stringType(),
+      '$state_path/instances',
+      "Where instances are stored on the hypervisor's disk: one directory per instance uuid holding libvirt.xml, disk.config and console.log, plus the _base image cache.",
+    ),
+    transport_url: option(
+      stringType(),
+      'rabbit://',
+      'The network address and credentials of the message bus, as a URL: rabbit://USER:PASS@HOST:PORT[,USER:PASS@HOST2:PORT2]/VHOST. "rabbit://" alone means guest:guest on localhost:5672.',
+      { secret: true },
+    ),
+    control_exchange: option(stringType(), 'nova', 'The exchange that RPC topics (compute, compute.<host>) and notifications are scoped to.'),
+    force_config_drive: option(
+      booleanType,
+      false,
+      'Build a config drive for every instance, whether or not it asked for one (instances that were already launched once are left as they are, as Nova does).',
+    ),
+    config_drive_format: option(
+      stringType(CONFIG_DRIVE_FORMATS),
+      'iso9660',
+      'The file system of the config drive: iso9660 (attached as a cdrom) or vfat (attached as a disk).',
+    ),
+    mkisofs_cmd: option(
+      stringType(),
+      'genisoimage',
+      'Name or path of an external tool to build ISO config drives with, called with the arguments Nova uses. Only when this option is set in a configuration file (even to genisoimage) is the tool used; left unset, the built-in ISO writer builds the drive and no external tool is needed.',
+    ),
+    max_concurrent_builds: option(
+      integerType({ min: 0 }),
+      10,
+      'Maximum number of instance builds to run concurrently; also the AMQP prefetch. 0 means unlimited.',
+    ),
+    enabled_apis: option(
+      listType(['osapi_compute', 'metadata']),
+      ['osapi_compute', 'metadata'],
+      'APIs to enable. nova-spawnd serves only the metadata API, when "metadata" is listed.',
+    ),
+    metadata_listen: option(stringType(), '0.0.0.0', 'IP address on which the metadata API listens.'),
+    metadata_listen_port: option(portType, 8775, 'Port on which the metadata API listens.'),
+    debug: option(booleanType, false, 'Log at DEBUG level instead of INFO. Re-read on SIGHUP.'),
+  },
+  api: {
+    config_drive_skip_versions: option(
+      stringType(),
+      '1.0 2007-01-19 2007-03-01 2007-08-29 2007-10-10 2007-12-15 2008-02-01 2008-09-01',
+      'Space-separated EC2 metadata versions NOT to write to the config drive.', { deprecated: [{ section: 'DEFAULT' }] }),
+    dhcp_domain: option(
+      stringType(),
+      'novalocal',
+      'Domain appended to instance hostnames in metadata (hostname.dhcp_domain). Empty for bare hostnames.', { deprecated: [{ section: 'DEFAULT' }] }),
+    vendordata_providers: option(
+      listType(VENDORDATA_PROVIDERS),
+      ['StaticJSON'],
+      'Vendor data providers. StaticJSON serves the file named by vendordata_jsonfile_path.',
+    ),
+    vendordata_jsonfile_path: option(optionalStringType(), null, 'Path of the JSON file the StaticJSON vendor data provider serves.', { deprecated: [{ section: 'DEFAULT' }] }),
+    use_forwarded_for: option(
+      booleanType,
+      false,
+      'Treat X-Forwarded-For as the requester address when identifying an instance by IP. Only enable this behind a proxy that sets it.', { deprecated: [{ section: 'DEFAULT' }] }),
+  },
+  libvirt: {
+    virt_type: option(stringType(VIRT_TYPES), 'kvm', 'The libvirt domain type. Use qemu where hardware virtualisation is unavailable.'),
+    connection_uri: option(
+      stringType(),
+      '',
+      'Overrides the libvirt URI derived from virt_type (qemu:///system for kvm and qemu). test:///default is libvirt\'s in-process test driver.',
+    ),
+    hw_machine_type: option(
+      pairListType('x86_64=q35,aarch64=virt'),
+      [],
+      'Default machine type per host architecture, as ARCH=MACHINE_TYPE pairs, e.g. x86_64=q35. Image property hw_machine_type wins.',
+    ),
+    disk_prefix: option(optionalStringType(), null, 'Override the disk name prefix (hd, sd, vd) used when choosing free device names.'),
+    disk_cachemodes: option(pairListType('file=directsync,block=none'), [], 'Cache modes per disk source type, e.g. file=directsync,block=none.'),
+  },
+  glance: {
+    api_servers: option(
+      listType(),
+      [],
+      'Glance API endpoints (e.g. http://controller:9292) to download images from when they are not in the local _base cache.',
+    ),
+  },
+  neutron: {
+    service_metadata_proxy: option(
+      booleanType,
+      false,
+      "Metadata requests come through Neutron's metadata proxy, which identifies the instance with signed X-Instance-ID headers.",
+    ),
+    metadata_proxy_shared_secret: option(
+      stringType(),
+      '',
+      "Shared secret that signs Neutron metadata proxy requests (HMAC-SHA256 of the instance id in X-Instance-ID-Signature).",
+      { secret: true },
+    ),
+  },
+  notifications: {
+    notification_format: option(
+      stringType(NOTIFICATION_FORMATS),
+      'unversioned',
+      'Which notifications to emit. nova-spawnd emits versioned instance.create.* notifications when this is versioned or both.',
+    ),
+    versioned_notifications_topics: option(listType(), ['versioned_notifications'], 'Topics for versioned notifications.'),
+  },
+  oslo_messaging_notifications: {
+    driver: multiOption(
+      'Notification drivers; repeat the key for several. messagingv2 (or messaging) publishes to the bus; none, noop or no key at all disables notifications.',
+      { deprecated: [{ section: 'DEFAULT', name: 'notification_driver' }] },
+    ),
+    topics: option(listType(), ['notifications'], 'AMQP topics used for unversioned notifications.', { deprecated: [{ section: 'DEFAULT', name: 'notification_topics' }] }),
+    transport_url: option(optionalStringType(), null, 'A separate message bus for notifications; unset means [DEFAULT] transport_url.', {
+      secret: true,
+      deprecated: [{ section: 'DEFAULT', name: 'notification_transport_url' }],
+    }),
+  },
+  oslo_messaging_rabbit: {
+    heartbeat_timeout_threshold: option(
+      integerType({ min: 0 }),
+      60,
+      'Seconds without a heartbeat after which the broker connection counts as dead. 0 disables heartbeats.',
+    ),
+    heartbeat_rate: option(integerType({ min: 1 }), 2, 'How many times per heartbeat_timeout_threshold the heartbeat is checked.'),
+    rabbit_quorum_queue: option(booleanType, false, 'Declare the compute queues as quorum queues (x-queue-type=quorum), durable.'),
+    ssl: option(booleanType, false, 'Connect to RabbitMQ over TLS (amqps).', { deprecated: [{ name: 'rabbit_use_ssl' }] }),
+    ssl_ca_file: option(stringType(), '', 'CA certificates file for verifying the broker (TLS).', { deprecated: [{ name: 'kombu_ssl_ca_certs' }] }),
+    ssl_cert_file: option(stringType(), '', 'Client certificate file (TLS).', { deprecated: [{ name: 'kombu_ssl_certfile' }] }),
+    ssl_key_file: option(stringType(), '', 'Client private key file (TLS).', { deprecated: [{ name: 'kombu_ssl_keyfile' }] }),
+  },
+};
+
+/** Every option as (section, name, spec), in schema order: what the loader, sample and check-config walk. */
+export function allOptions(): { section: SectionName; name: string; spec: OptionSpec }[] {
+  return (Object.keys(schema) as SectionName[]).flatMap((section) =>
+    Object.entries(schema[section]).map(([name, spec]) => ({ section, name, spec: spec as OptionSpec })),
+  );
+}

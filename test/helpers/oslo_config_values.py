@@ -1,0 +1,30 @@
+"""Loads config files with the real oslo.config and Nova's own option definitions, and prints the values
+of the options named on stdin (JSON: [[section, option], ...]) as JSON, for comparison with our loader.
+
+usage: /usr/bin/python3 oslo_config_values.py [--config-file F]... < options.json
+"""
+import json
+import sys
+
+import nova.conf
+from oslo_log import log
+from oslo_messaging import transport
+from oslo_messaging._drivers import impl_rabbit
+from oslo_messaging.notify import notifier
+
+CONF = nova.conf.CONF
+log.register_options(CONF)
+CONF.register_opts(transport._transport_opts)
+CONF.register_opts(impl_rabbit.rabbit_opts, group='oslo_messaging_rabbit')
+CONF.register_opts(notifier._notifier_opts, group='oslo_messaging_notifications')
+# Nova's own defaults that it sets at start-up (nova/config.py) or that we chose on purpose (README).
+CONF.set_default('control_exchange', 'nova')
+CONF.set_default('state_path', '/var/lib/nova')
+
+CONF(sys.argv[1:], project='nova', default_config_files=[])
+wanted = json.load(sys.stdin)
+out = {}
+for section, option in wanted:
+    group = CONF if section == 'DEFAULT' else getattr(CONF, section)
+    out.setdefault(section, {})[option] = getattr(group, option)
+print(json.dumps(out))
