@@ -71,6 +71,15 @@ export function renderSample(): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The values in force, secrets masked, as "section.option = value" lines (oslo's log_opt_values). */
+export function effectiveLines(config: NovaConfig): string[] {
+  return [...bySection()].flatMap(([section, options]) =>
+    options.flatMap(({ name, spec }) =>
+      assignments(name, spec, (config[section] as Record<string, unknown>)[name], true).map((line) => `${section}.${line}`),
+    ),
+  );
+}
+
 /** The values in force, secrets masked, in the same INI form an operator writes. */
 export function renderEffective(config: NovaConfig): string {
   const out: string[] = [];
