@@ -1,11 +1,13 @@
 /** Runs Nova's own InstanceMetadata (test/helpers/nova_config_drive.py) on the instance we build from. */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { BlockDevices } from '../../src/metadata/block-device-mapping.js';
 import type { Ec2Ids } from '../../src/metadata/ec2-ids.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
+import { PACKAGE_ROOT } from '../../src/version.js';
 import { runPython } from './python.js';
 
-const HELPER = fileURLToPath(new URL('../helpers/nova_config_drive.py', import.meta.url));
+// From the package root, so bench/ (run from dist/) finds it too.
+const HELPER = join(PACKAGE_ROOT, 'test/helpers/nova_config_drive.py');
 
 export interface NovaDriveInput {
   request: SpawnRequest;
@@ -26,10 +28,11 @@ export interface NovaDrive {
   urandomCalls: number;
 }
 
-export async function novaConfigDrive(input: NovaDriveInput): Promise<NovaDrive> {
+/** The JSON document nova_config_drive.py reads: the instance as build_and_run_instance carries it. */
+function helperDocument(input: NovaDriveInput): unknown {
   const { request, blockDevices, ec2Ids, randomSeeds, ...options } = input;
   const instance = request.instance;
-  const document = {
+  return {
     instance: { ...instance, user_data: instance.user_data === null ? null : instance.user_data.toString('base64') },
     injected_files: request.injected_files.map((file) => [file.path, file.contents.toString('base64')]),
     admin_password: request.admin_password,
@@ -39,9 +42,18 @@ export async function novaConfigDrive(input: NovaDriveInput): Promise<NovaDrive>
     ec2_ids: ec2Ids,
     random_seeds: randomSeeds.map((seed) => Buffer.from(seed).toString('base64')),
   };
-  const result = JSON.parse(await runPython([HELPER], document)) as { files: [string, string][]; urandom_calls: number };
+}
+
+export async function novaConfigDrive(input: NovaDriveInput): Promise<NovaDrive> {
+  const result = JSON.parse(await runPython([HELPER], helperDocument(input))) as { files: [string, string][]; urandom_calls: number };
   return {
     files: result.files.map(([path, data]) => [path, Buffer.from(data, 'base64')]),
     urandomCalls: result.urandom_calls,
   };
+}
+
+/** Seconds per run of Nova's own pipeline (InstanceMetadata + make_drive with genisoimage), for bench/. */
+export async function novaPipelineSeconds(input: NovaDriveInput, runs: number, scratch: string): Promise<number[]> {
+  const result = JSON.parse(await runPython([HELPER, '--bench', String(runs), scratch], helperDocument(input))) as { seconds: number[] };
+  return result.seconds;
 }
