@@ -125,7 +125,7 @@ export interface Instance {
   image_ref: string | null;
   root_device_name: string | null;
   device_metadata: DeviceMetadata[];
-  /** Host CPUs pinned to this instance (meta_data.json dedicated_cpus). */
+  /** The guest's pinned vCPU numbers (the NUMA cells' pcpuset; meta_data.json dedicated_cpus). */
   dedicated_cpus: number[];
 }
 

@@ -1,51 +1,8 @@
 /** Drive trees for the ISO tests: a Nova-like one and seeded random ones. */
 import type { DriveTree } from '../../../../src/configdrive/tree.js';
+import { seededRandom } from '../../../fixtures/config-drive-trees.js';
 
-const OPENSTACK_VERSIONS = [
-  '2012-08-10',
-  '2013-04-04',
-  '2013-10-17',
-  '2015-10-15',
-  '2016-06-30',
-  '2016-10-06',
-  '2017-02-22',
-  '2018-08-27',
-  '2020-10-14',
-  'latest',
-];
-
-/** What Nova writes for an instance with user data, two injected files and a network (46 files). */
-export function novaTree(): DriveTree {
-  const tree = new Map<string, Uint8Array>();
-  const text = (value: string): Uint8Array => Buffer.from(value, 'utf8');
-  OPENSTACK_VERSIONS.forEach((version, index) => {
-    const dir = `openstack/${version}`;
-    tree.set(`${dir}/meta_data.json`, text(JSON.stringify({ uuid: 'b5b2c5a4-8c3e-4a47-9d4e-3f0c1a2b3c4d', name: 'vm-\u00dc', version })));
-    tree.set(`${dir}/user_data`, text('#cloud-config\nruncmd:\n  - echo hello\n'));
-    if (index >= 2) tree.set(`${dir}/vendor_data.json`, text('{}'));
-    if (index >= 3) tree.set(`${dir}/network_data.json`, text('{"links": [], "networks": [], "services": []}'));
-    if (index >= 5) tree.set(`${dir}/vendor_data2.json`, text('{}'));
-  });
-  tree.set('openstack/content/0000', text('injected file one\n'));
-  tree.set('openstack/content/0001', new Uint8Array(0));
-  for (const version of ['2009-04-04', 'latest']) {
-    tree.set(`ec2/${version}/meta-data.json`, text('{"ami-id": "ami-00000001", "hostname": "vm.novalocal"}'));
-    tree.set(`ec2/${version}/user-data`, text('#cloud-config\n'));
-  }
-  return tree;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing random tree can be rebuilt from its seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { novaTypicalTree as novaTree, seededRandom as prng } from '../../../fixtures/config-drive-trees.js';
 
 const ALPHABETS = [
   'abcdefghijklmnopqrstuvwxyz',
@@ -86,7 +43,7 @@ const COLLIDING_NAMES = [
  * scripts and astral characters, COLLIDING_NAMES, empty files and multi-MiB ones.
  */
 export function randomTree(seed: number, maxFiles: number): DriveTree {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
 
