@@ -1,9 +1,16 @@
 #!/usr/bin/env node
+import { EnvelopeError } from './bus/envelope-error.js';
 import { ConfigError, ConfigFileError } from './config/config-error.js';
+import { MalformedIsoError } from './configdrive/iso9660/index.js';
+import { MalformedVfatError } from './configdrive/vfat/index.js';
+import { MetadataOptionsError } from './metadata/options.js';
+import { VendorDataFileError } from './metadata/vendor-data.js';
+import { InvalidSpawnRequest } from './nova/invalid-spawn-request.js';
 import { IniParseError } from './config/ini.js';
 import { renderSample } from './config/render.js';
 import { checkConfig, checkConfigHelp } from './cli/check-config.js';
-import { EX_CONFIG, EX_OK, EX_SOFTWARE, EX_USAGE } from './cli/exit-codes.js';
+import { drive, DriveExistsError, driveHelp } from './cli/drive.js';
+import { EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_USAGE } from './cli/exit-codes.js';
 import { run, runHelp } from './cli/run.js';
 import { UsageError } from './cli/usage-error.js';
 import { getLogger } from './log.js';
@@ -14,6 +21,7 @@ type Command = (args: string[]) => number | Promise<number>;
 const commands: Record<string, { help: string; command: Command }> = {
   run: { help: runHelp, command: run },
   'check-config': { help: checkConfigHelp, command: checkConfig },
+  drive: { help: driveHelp, command: drive },
   'generate-sample': {
     help: 'usage: nova-spawnd generate-sample\n\nPrints etc/nova-spawnd.conf.sample: every option, its help and default.',
     command: () => {
@@ -28,6 +36,7 @@ const usage = `usage: nova-spawnd COMMAND [OPTIONS]
 Commands:
   run              run the daemon (what systemd starts)
   check-config     print the effective configuration; exit 0 if valid, 78 if not
+  drive            build a config drive from a spawn message, or list/read one (drive --help)
   generate-sample  print the sample configuration file
 
 nova-spawnd COMMAND --help describes a command. nova-spawnd --version prints ${VERSION}.`;
@@ -51,8 +60,15 @@ async function main(argv: string[]): Promise<number> {
   return entry.command(args);
 }
 
+const CONFIG_ERRORS = [ConfigError, ConfigFileError, IniParseError, VendorDataFileError, MetadataOptionsError];
+/** Bad input data: a message or an image that cannot be decoded (sysexits EX_DATAERR). */
+const DATA_ERRORS = [EnvelopeError, InvalidSpawnRequest, MalformedIsoError, MalformedVfatError];
+
 function exitCodeFor(error: unknown): number {
-  if (error instanceof ConfigError || error instanceof ConfigFileError || error instanceof IniParseError) return EX_CONFIG;
+  if (CONFIG_ERRORS.some((type) => error instanceof type)) return EX_CONFIG;
+  if (DATA_ERRORS.some((type) => error instanceof type)) return EX_DATAERR;
+  if (error instanceof DriveExistsError) return EX_CANTCREAT;
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EX_NOINPUT;
   // util.parseArgs reports unknown or malformed options with these codes.
   const code = (error as { code?: string }).code;
   if (error instanceof UsageError || (code !== undefined && code.startsWith('ERR_PARSE_ARGS'))) return EX_USAGE;
@@ -63,6 +79,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const code = exitCodeFor(error);
+    // A bug gets its stack; an operator's mistake gets only the message that names it.
     getLogger('nova_spawnd').error(code === EX_SOFTWARE && error instanceof Error ? (error.stack ?? error.message) : String((error as Error).message ?? error));
     process.exit(code);
   },

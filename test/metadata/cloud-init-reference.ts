@@ -28,10 +28,15 @@ export async function readWithCloudInit(tree: DriveTree, knownMacs: Record<strin
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, data);
     }
-    return JSON.parse(await runPython([HELPER, root, JSON.stringify(knownMacs)], null)) as CloudInitView;
+    return await readDirectoryWithCloudInit(root, knownMacs);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** cloud-init's view of a drive's files already in a directory (extracted from an image by a reader). */
+export async function readDirectoryWithCloudInit(root: string, knownMacs: Record<string, string>): Promise<CloudInitView> {
+  return JSON.parse(await runPython([HELPER, root, JSON.stringify(knownMacs)], null)) as CloudInitView;
 }
 
 export function base64Of(value: unknown): Buffer {
