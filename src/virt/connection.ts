@@ -1,0 +1,140 @@
+/**
+ * The daemon's one way to libvirt: the few domain operations a spawn needs, over @unraid/libvirt. Every
+ * failure leaves here as a LibvirtFailure subclass (classify-error.ts). When a call finds the connection
+ * gone (LibvirtUnavailable), the connection is reopened on the next call; lookups, which change nothing,
+ * are retried once on the new connection, and the rest (define, start, destroy, undefine) are left to the
+ * caller, who knows whether repeating them is safe.
+ */
+import type { Domain, Hypervisor } from '@unraid/libvirt';
+import { DomainNotFound } from './errors/domain-not-found.js';
+import { LibvirtUnavailable } from './errors/libvirt-unavailable.js';
+import { domainState, type DomainState } from './domain-state.js';
+import { LibvirtSession } from './libvirt-session.js';
+
+export interface DomainIdentity {
+  name: string;
+  uuid: string;
+}
+
+export interface DomainStatus extends DomainIdentity {
+  state: DomainState;
+}
+
+type Retry = 'retry-once' | 'no-retry';
+
+/** For error messages: the name and uuid the XML defines, as far as a glance finds them (the XML may be what failed). */
+function describeDomainXml(xml: string): string {
+  const name = /<name>([^<]*)<\/name>/.exec(xml)?.[1];
+  const uuid = /<uuid>([^<]*)<\/uuid>/.exec(xml)?.[1];
+  return name === undefined ? 'domain XML without a <name>' : `domain "${name}"${uuid === undefined ? '' : ` (uuid ${uuid})`}`;
+}
+
+export class LibvirtConnection {
+  private session: LibvirtSession | null = null;
+  private opening: Promise<LibvirtSession> | null = null;
+
+  constructor(readonly uri: string) {}
+
+  /** Opens the connection unless it is open; throws the open's failure (LibvirtUnavailable while libvirtd is down). */
+  async ensureConnected(): Promise<void> {
+    if (this.session === null) await this.openSession();
+  }
+
+  /** The domain with this uuid and its state, null when there is none. */
+  async lookupByUuid(uuid: string): Promise<DomainStatus | null> {
+    try {
+      return await this.call('domainLookupByUUIDString', `uuid ${uuid}`, 'retry-once', async (hypervisor) => {
+        const domain = await hypervisor.domainLookupByUUIDString(uuid);
+        const [name, info] = await Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetInfo(domain)]);
+        return { name, uuid, state: domainState(info.state) };
+      });
+    } catch (error) {
+      if (error instanceof DomainNotFound) return null;
+      throw error;
+    }
+  }
+
+  /** Defines (or, for the same name and uuid, redefines) a persistent domain; does not start it. */
+  async define(xml: string): Promise<DomainIdentity> {
+    return this.call('domainDefineXML', describeDomainXml(xml), 'no-retry', async (hypervisor) => {
+      const domain = await hypervisor.domainDefineXML(xml);
+      const [name, uuid] = await Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]);
+      return { name, uuid };
+    });
+  }
+
+  async start(name: string): Promise<void> {
+    await this.onDomain('domainCreate', name, (hypervisor, domain) => hypervisor.domainCreate(domain));
+  }
+
+  /** Stops the domain at once (power off), keeping its definition. */
+  async destroy(name: string): Promise<void> {
+    await this.onDomain('domainDestroy', name, (hypervisor, domain) => hypervisor.domainDestroy(domain));
+  }
+
+  async undefine(name: string): Promise<void> {
+    await this.onDomain('domainUndefine', name, (hypervisor, domain) => hypervisor.domainUndefine(domain));
+  }
+
+  /** The domain's live XML as libvirt completed it (addresses, controllers, defaults filled in). */
+  async getXml(name: string): Promise<string> {
+    return this.call('domainGetXMLDesc', `domain "${name}"`, 'retry-once', async (hypervisor) =>
+      hypervisor.domainGetXMLDesc(await hypervisor.domainLookupByName(name)),
+    );
+  }
+
+  /** Closes the connection once the calls on it have returned; a later call opens a new one. */
+  async close(): Promise<void> {
+    const session = this.session ?? (await this.opening?.catch(() => null)) ?? null;
+    this.session = null;
+    await session?.retire();
+  }
+
+  /** Looks the domain up by name (retried once), then acts on it (not retried). */
+  private async onDomain(operation: string, name: string, action: (hypervisor: Hypervisor, domain: Domain) => Promise<void>): Promise<void> {
+    const target = `domain "${name}"`;
+    const domain = await this.call('domainLookupByName', target, 'retry-once', (hypervisor) => hypervisor.domainLookupByName(name));
+    await this.call(operation, target, 'no-retry', (hypervisor) => action(hypervisor, domain));
+  }
+
+  private async call<T>(operation: string, target: string, retry: Retry, action: (hypervisor: Hypervisor) => Promise<T>): Promise<T> {
+    const session = await this.reservedSession();
+    try {
+      return await session.run(operation, target, action);
+    } catch (error) {
+      if (!(error instanceof LibvirtUnavailable)) throw error;
+      this.drop(session);
+      if (retry === 'no-retry') throw error;
+      const fresh = await this.reservedSession();
+      try {
+        return await fresh.run(operation, target, action);
+      } catch (retryError) {
+        if (retryError instanceof LibvirtUnavailable) this.drop(fresh);
+        throw retryError;
+      }
+    }
+  }
+
+  /** The open session (opened if need be; concurrent callers share one open), reserved for one call. */
+  private async reservedSession(): Promise<LibvirtSession> {
+    for (;;) {
+      const session = this.session ?? (await this.openSession());
+      if (session.reserve()) return session;
+      // close() got to it first: nothing was sent on it, so the call goes to a new one.
+      if (this.session === session) this.session = null;
+    }
+  }
+
+  private openSession(): Promise<LibvirtSession> {
+    this.opening ??= LibvirtSession.open(this.uri)
+      .then((session) => (this.session = session))
+      .finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  /** Forgets a broken session (unless a newer one replaced it already), releasing it once idle. */
+  private drop(session: LibvirtSession): void {
+    if (this.session === session) this.session = null;
+    void session.retire();
+  }
+}

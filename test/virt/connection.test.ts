@@ -1,0 +1,146 @@
+/**
+ * LibvirtConnection through the real binding on test:///default, libvirt's in-process test hypervisor: the
+ * full define/start/destroy/undefine cycle with our own domain XML, and the failures it classifies. The
+ * test driver accepts domain type "qemu" and, unlike QEMU, never checks that disk files exist
+ * (qemu-system.test.ts covers that on a real libvirtd).
+ */
+import { randomUUID } from 'node:crypto';
+import { LibvirtConnection } from '../../src/virt/connection.js';
+import { renderDomainXml } from '../../src/virt/domain-xml.js';
+import { DomainExists } from '../../src/virt/errors/domain-exists.js';
+import { DomainNotFound } from '../../src/virt/errors/domain-not-found.js';
+import { InvalidDomainConfig } from '../../src/virt/errors/invalid-domain-config.js';
+import { InvalidDomainState } from '../../src/virt/errors/invalid-domain-state.js';
+import { LibvirtOperationFailed } from '../../src/virt/errors/libvirt-operation-failed.js';
+import { LibvirtUnavailable } from '../../src/virt/errors/libvirt-unavailable.js';
+import { planGuest } from '../../src/virt/plan-guest.js';
+import { guestRequest, INSTANCES_PATH, spawnRequest } from './fixtures.js';
+import { parseDomain } from './parse-domain.js';
+
+let connection: LibvirtConnection;
+beforeAll(async () => {
+  connection = new LibvirtConnection('test:///default');
+  await connection.ensureConnected();
+});
+afterAll(async () => {
+  await connection.close();
+});
+
+/** A guest of its own for each test: test:///default's domains live as long as the process. */
+function guestXml(fields: { id?: number | null; uuid?: string } = {}): { xml: string; name: string; uuid: string } {
+  const uuid = fields.uuid ?? randomUUID();
+  const { guest } = planGuest(guestRequest({ request: spawnRequest({ uuid, id: fields.id ?? null }) }));
+  return { xml: renderDomainXml(guest), name: guest.name, uuid };
+}
+
+test('define, start, look up, read back, destroy, undefine', async () => {
+  const { xml, name, uuid } = guestXml();
+  await expect(connection.define(xml)).resolves.toEqual({ name, uuid });
+  await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'shutoff' });
+
+  await connection.start(name);
+  await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'running' });
+
+  const live = await parseDomain(await connection.getXml(name));
+  const drive = live.all('devices', 'disk').find((disk) => disk.$!['device'] === 'cdrom');
+  expect(drive?.['source']?.[0]?.$).toEqual({ file: `${INSTANCES_PATH}/${uuid}/disk.config` });
+  expect(drive?.['target']?.[0]?.$).toMatchObject({ dev: 'hda', bus: 'ide' });
+  expect(drive?.['readonly']).toHaveLength(1);
+  expect(live.text('metadata', 'nova:instance', 'nova:name')).toBe('Web 01');
+
+  await connection.destroy(name);
+  await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'shutoff' });
+  await connection.undefine(name);
+  await expect(connection.lookupByUuid(uuid)).resolves.toBeNull();
+});
+
+describe('a second domain with the name or the uuid of a running one', () => {
+  let first: ReturnType<typeof guestXml>;
+  beforeAll(async () => {
+    first = guestXml({ id: 0x7e57 });
+    await connection.define(first.xml);
+    await connection.start(first.name);
+  });
+  afterAll(async () => {
+    await connection.destroy(first.name);
+    await connection.undefine(first.name);
+  });
+
+  test('same name, another uuid: DomainExists, naming the domain in the way', async () => {
+    const second = guestXml({ id: 0x7e57 });
+    expect(second.name).toBe(first.name);
+    const failure = await connection.define(second.xml).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DomainExists);
+    expect(failure).toMatchObject({ existingName: first.name, existingUuid: first.uuid, operation: 'domainDefineXML', transient: false });
+    expect((failure as Error).message).toBe(
+      `libvirt domainDefineXML on domain "${first.name}" (uuid ${second.uuid}) failed: operation failed: domain '${first.name}' already exists with uuid ${first.uuid}`,
+    );
+  });
+
+  test('same uuid, another name: DomainExists', async () => {
+    const second = guestXml({ id: 0x7e58, uuid: first.uuid });
+    await expect(connection.define(second.xml)).rejects.toMatchObject({ name: 'DomainExists', existingName: first.name });
+  });
+
+  test('same name and uuid: libvirt takes it as a new persistent definition, not an error', async () => {
+    await expect(connection.define(first.xml)).resolves.toEqual({ name: first.name, uuid: first.uuid });
+    await expect(connection.lookupByUuid(first.uuid)).resolves.toMatchObject({ state: 'running' });
+  });
+
+  test('starting it again: InvalidDomainState', async () => {
+    await expect(connection.start(first.name)).rejects.toBeInstanceOf(InvalidDomainState);
+  });
+});
+
+test('destroying a domain that is not running: InvalidDomainState', async () => {
+  const { xml, name } = guestXml();
+  await connection.define(xml);
+  await expect(connection.destroy(name)).rejects.toThrow(InvalidDomainState);
+  await expect(connection.destroy(name)).rejects.toThrow(`libvirt domainDestroy on domain "${name}" failed: Requested operation is not valid: domain is not running`);
+  await connection.undefine(name);
+});
+
+test('an unknown domain: null from lookupByUuid, DomainNotFound from everything by name', async () => {
+  await expect(connection.lookupByUuid(randomUUID())).resolves.toBeNull();
+  const byName = [connection.start, connection.destroy, connection.undefine, connection.getXml].map(
+    (method: (name: string) => Promise<unknown>) => method.bind(connection),
+  );
+  for (const call of byName) await expect(call('instance-ffffffff')).rejects.toThrow(DomainNotFound);
+  await expect(connection.start('instance-ffffffff')).rejects.toThrow('libvirt domainLookupByName on domain "instance-ffffffff" failed: Domain not found');
+});
+
+test('XML libvirt cannot use: InvalidDomainConfig', async () => {
+  await expect(connection.define('<domain')).rejects.toThrow('libvirt domainDefineXML on domain XML without a <name> failed: (domain_definition)');
+  const { xml } = guestXml();
+  await expect(connection.define(xml.replace('bus="ide"', 'bus="nope"'))).rejects.toThrow(
+    "XML error: Invalid value for attribute 'bus' in element 'target': 'nope'.",
+  );
+  await expect(connection.define(xml.replace('<domain type="qemu">', '<domain type="bogus">'))).rejects.toThrow(InvalidDomainConfig);
+});
+
+test('close(), then the next call opens a new connection', async () => {
+  const other = new LibvirtConnection('test:///default');
+  await other.ensureConnected();
+  await other.close();
+  await expect(other.lookupByUuid(randomUUID())).resolves.toBeNull();
+  await other.close();
+});
+
+test('close() while calls are running: they finish on the connection, which closes after them', async () => {
+  const other = new LibvirtConnection('test:///default');
+  await other.ensureConnected();
+  const { xml, name, uuid } = guestXml();
+  const calls = Promise.all([other.define(xml), other.lookupByUuid(randomUUID())]);
+  await other.close();
+  await expect(calls).resolves.toEqual([{ name, uuid }, null]);
+  await other.undefine(name);
+  await other.close();
+});
+
+test('a URI no driver serves, a socket that is not there', async () => {
+  await expect(new LibvirtConnection('bogus:///x').ensureConnected()).rejects.toThrow(LibvirtOperationFailed);
+  const missing = new LibvirtConnection('test+unix:///default?socket=/nonexistent/libvirt-sock');
+  const failure = await missing.ensureConnected().catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(LibvirtUnavailable);
+  expect(failure).toMatchObject({ transient: true, operation: 'connectOpen', target: 'test+unix:///default?socket=/nonexistent/libvirt-sock' });
+});
