@@ -6,16 +6,16 @@ import { InvalidImageProperty } from './errors/invalid-image-property.js';
 import { MissingDiskImage } from './errors/missing-disk-image.js';
 import type { DiskFormat, GuestController, GuestDisk, LocalDiskName } from './guest-config.js';
 
-export interface DiskImage {
+export interface DiskFile {
   path: string;
   format: DiskFormat;
 }
 
 /** The files the caller prepared for the mapping's disks; the config drive's path is fixed (disk.config). */
 export interface LocalDiskImages {
-  disk: DiskImage;
-  'disk.local'?: DiskImage;
-  'disk.swap'?: DiskImage;
+  disk: DiskFile;
+  'disk.local'?: DiskFile;
+  'disk.swap'?: DiskFile;
 }
 
 /** Nova's order of devices: root, ephemeral, swap, config drive. */
@@ -36,7 +36,7 @@ export interface DiskPlanInput {
   cachemode: DiskCachemode;
 }
 
-function imageFor(name: LocalDiskName, input: DiskPlanInput): DiskImage {
+function imageFor(name: LocalDiskName, input: DiskPlanInput): DiskFile {
   if (name === 'disk.config') return { path: input.configDrivePath, format: 'raw' };
   const image = input.images[name];
   if (image !== undefined) return image;

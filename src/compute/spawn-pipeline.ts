@@ -1,0 +1,176 @@
+/**
+ * The libvirt driver's spawn() (nova/virt/libvirt/driver.py), in Nova's order: instance directory, disks,
+ * define the domain, build the config drive, start. Unlike Nova it is idempotent per instance uuid, so the
+ * bus can redeliver a spawn after a crash: a running domain is left alone, a defined but shut off one is
+ * finished, an existing drive or disk is never replaced.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
+import { requiredBy } from '../configdrive/required-by.js';
+import { buildInstanceMetadata, toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
+import type { MetadataOptions } from '../metadata/options.js';
+import type { Logger } from '../log.js';
+import type { SpawnRequest } from '../nova/spawn-request.js';
+import type { LibvirtConnection } from '../virt/connection.js';
+import { renderDomainXml } from '../virt/domain-xml.js';
+import { instanceDir } from '../virt/instance-paths.js';
+import { planGuest } from '../virt/plan-guest.js';
+import type { VirtOptions } from '../virt/virt-options.js';
+import { blockDevicesFor, withDeviceNames } from './block-devices.js';
+import type { DiskPreparer } from './disk-preparer.js';
+import { asSpawnFailed } from './failure.js';
+import type { SpawnResult } from './spawn-result.js';
+import type { Spawner } from './spawner.js';
+
+export interface SpawnPipelineOptions {
+  virt: VirtOptions;
+  metadata: MetadataOptions;
+  drive: {
+    format: ConfigDriveFormat;
+    force_config_drive: boolean;
+    /** An operator's explicit [DEFAULT] mkisofs_cmd, else null for the built-in writer. */
+    mkisofsCmd: string | null;
+  };
+}
+
+export interface SpawnPipelineDeps {
+  connection: LibvirtConnection;
+  disks: DiskPreparer;
+  log: Logger;
+  /** Called with every instance's metadata before its guest starts (the metadata service persists it). */
+  onMetadata?: (directory: string, request: SpawnRequest, metadata: InstanceMetadata) => Promise<void>;
+  now?: () => Date;
+}
+
+/** What a dry run shows: the domain and the drive a spawn would make, with nothing created. */
+export interface SpawnPlan {
+  xml: string;
+  drive: ReturnType<typeof toDriveTree> | null;
+}
+
+export class SpawnPipeline implements Spawner {
+  private readonly inFlight = new Map<string, Promise<SpawnResult>>();
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly options: SpawnPipelineOptions,
+    private readonly deps: SpawnPipelineDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Concurrent spawns of one uuid share one run: the second caller gets the first one's result. */
+  spawn(request: SpawnRequest): Promise<SpawnResult> {
+    const uuid = request.instance.uuid;
+    const running = this.inFlight.get(uuid);
+    if (running) return running;
+    const run = this.run(request).finally(() => this.inFlight.delete(uuid));
+    this.inFlight.set(uuid, run);
+    return run;
+  }
+
+  isInProgress(uuid: string): boolean {
+    return this.inFlight.has(uuid);
+  }
+
+  private driveFormat(request: SpawnRequest): ConfigDriveFormat | null {
+    const { instance, image } = request;
+    return requiredBy(instance, image, this.options.drive) ? this.options.drive.format : null;
+  }
+
+  /** Pure planning from files the disks step names: the domain XML and, when required, the drive tree. */
+  private planFor(request: SpawnRequest, images: Parameters<typeof planGuest>[0]['images'], kernel: Parameters<typeof planGuest>[0]['kernel']) {
+    const configDrive = this.driveFormat(request);
+    const plan = planGuest({ request, options: this.options.virt, images, configDrive, kernel, now: this.now() });
+    // As the libvirt driver does before it builds the drive: the instance learns the names of its disks.
+    const named = withDeviceNames(request, plan.diskInfo.mapping);
+    const metadata = buildInstanceMetadata(named, this.options.metadata, blockDevicesFor(plan.diskInfo.mapping));
+    return { configDrive, xml: renderDomainXml(plan.guest), metadata, named };
+  }
+
+  /** The domain XML and drive tree a spawn would produce, without touching libvirt or the disk. */
+  dryRun(request: SpawnRequest): SpawnPlan {
+    const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
+    const kernel = request.instance.kernel_id ? { kernel: join(directory, 'kernel'), ramdisk: request.instance.ramdisk_id ? join(directory, 'ramdisk') : null } : null;
+    const flavor = request.instance.flavor;
+    const images = {
+      disk: { path: join(directory, 'disk'), format: 'qcow2' as const },
+      ...(flavor.ephemeral_gb > 0 ? { 'disk.local': { path: join(directory, 'disk.local'), format: 'qcow2' as const } } : {}),
+      ...(flavor.swap > 0 ? { 'disk.swap': { path: join(directory, 'disk.swap'), format: 'qcow2' as const } } : {}),
+    };
+    const { configDrive, xml, metadata } = this.planFor(request, images, kernel);
+    return { xml, drive: configDrive ? toDriveTree(metadata) : null };
+  }
+
+  private async run(request: SpawnRequest): Promise<SpawnResult> {
+    const { uuid } = request.instance;
+    const log = this.deps.log;
+    const context = { instance: uuid, request_id: request.context.request_id ?? undefined };
+    let step = 'lookup';
+    let defined: string | null = null;
+    try {
+      const existing = await this.deps.connection.lookupByUuid(uuid);
+      if (existing?.state === 'running') {
+        log.info('domain already running: nothing to do', { ...context, domain: existing.name });
+        return { uuid, domain: existing.name, outcome: 'already-running', drive: this.driveFormat(request) ? 'exists' : 'none' };
+      }
+
+      step = 'prepare';
+      const directory = instanceDir(this.options.virt.instances_path, uuid);
+      // 0755: qemu runs as libvirt-qemu and opens the drive, disks and console log in here.
+      await mkdir(directory, { recursive: true, mode: 0o755 });
+      step = 'image';
+      const { images, kernel } = await this.deps.disks.prepare(request, directory);
+      const { configDrive, xml, metadata, named } = this.planFor(request, images, kernel);
+      await writeFileAtomically(join(directory, 'libvirt.xml'), xml);
+
+      step = 'define';
+      const domain = existing?.name ?? (await this.deps.connection.define(xml)).name;
+      if (!existing) {
+        defined = domain;
+        log.info('domain defined', { ...context, domain });
+      } else {
+        log.info('domain exists but is shut off: finishing its spawn', { ...context, domain, state: existing.state });
+      }
+
+      step = 'drive';
+      let drive: SpawnResult['drive'] = 'none';
+      if (configDrive) {
+        drive = await makeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format: configDrive, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
+        log.info(drive === 'created' ? 'config drive built' : 'config drive already there: kept', { ...context, format: configDrive });
+      }
+      step = 'metadata';
+      await this.deps.onMetadata?.(directory, named, metadata);
+
+      step = 'start';
+      await this.deps.connection.start(domain);
+      log.info('domain started', { ...context, domain });
+      return { uuid, domain, outcome: existing ? 'resumed' : 'spawned', drive };
+    } catch (error) {
+      const failure = asSpawnFailed(uuid, step, error);
+      log.error(failure.message, { ...context, transient: failure.transient });
+      if (defined) await this.undefineQuietly(defined, context);
+      throw failure;
+    }
+  }
+
+  /** Nova's cleanup on a failed spawn: the domain goes, the instance directory stays for inspection. */
+  private async undefineQuietly(domain: string, context: Record<string, string | undefined>): Promise<void> {
+    try {
+      const status = await this.deps.connection.lookupByUuid(context['instance']!);
+      if (status?.state === 'running') await this.deps.connection.destroy(domain);
+      await this.deps.connection.undefine(domain);
+      this.deps.log.info('domain undefined after the failed spawn; instance directory kept', { ...context, domain });
+    } catch (error) {
+      this.deps.log.warning(`could not undefine ${domain} after the failed spawn: ${(error as Error).message}`, context);
+    }
+  }
+}
+
+/** libvirt.xml is for operators and for recovery: never half-written. */
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const staged = `${path}.tmp`;
+  await writeFile(staged, text);
+  await rename(staged, path);
+}

@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { SpawnFailed } from '../../src/compute/spawn-failed.js';
+import { SpawnPipeline, type SpawnPipelineOptions } from '../../src/compute/spawn-pipeline.js';
+import { readDrive } from '../../src/configdrive/read-drive.js';
+import { getLogger } from '../../src/log.js';
+import type { SpawnRequest } from '../../src/nova/spawn-request.js';
+import { LibvirtConnection } from '../../src/virt/connection.js';
+import { fullRequest, testOptions } from '../metadata/fixtures.js';
+import { virtOptions } from '../virt/fixtures.js';
+import { emptyDisks } from './empty-disks.js';
+
+let instancesPath: string;
+const connection = new LibvirtConnection('test:///default');
+afterAll(() => connection.close());
+beforeEach(() => {
+  instancesPath = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-instances-'));
+});
+afterEach(() => rmSync(instancesPath, { recursive: true, force: true }));
+
+let nextId = 1000;
+/** A fresh instance each time: test:///default keeps every domain for the life of this process. */
+function request(overrides: Parameters<typeof fullRequest>[0] = {}): SpawnRequest {
+  const id = nextId++;
+  return fullRequest({ id, uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, ...overrides });
+}
+
+function pipeline(overrides: Partial<SpawnPipelineOptions['drive']> = {}, onMetadata?: ConstructorParameters<typeof SpawnPipeline>[1]['onMetadata']) {
+  return new SpawnPipeline(
+    { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null, ...overrides } },
+    { connection, disks: emptyDisks, log: getLogger('test'), ...(onMetadata ? { onMetadata } : {}) },
+  );
+}
+
+test('a spawn defines and starts the domain, writes libvirt.xml and a config drive cloud-init would find', async () => {
+  const spawned = request();
+  const seen: string[] = [];
+  const result = await pipeline({}, async (_dir, req) => void seen.push(req.instance.uuid)).spawn(spawned);
+  expect(result).toEqual({ uuid: spawned.instance.uuid, domain: `instance-${spawned.instance.id!.toString(16).padStart(8, '0')}`, outcome: 'spawned', drive: 'created' });
+  expect((await connection.lookupByUuid(spawned.instance.uuid))?.state).toBe('running');
+
+  const directory = join(instancesPath, spawned.instance.uuid);
+  const xml = readFileSync(join(directory, 'libvirt.xml'), 'utf8');
+  expect(xml).toContain(`<source file="${join(directory, 'disk.config')}"/>`);
+  // libvirt's own view of the defined domain has the drive where the file says.
+  expect(await connection.getXml(result.domain)).toContain(`<source file='${join(directory, 'disk.config')}'/>`);
+  const drive = readDrive(readFileSync(join(directory, 'disk.config')));
+  expect(drive.label).toBe('config-2');
+  expect(JSON.parse(Buffer.from(drive.tree.get('openstack/latest/meta_data.json')!).toString())).toMatchObject({ uuid: spawned.instance.uuid });
+  expect(seen).toEqual([spawned.instance.uuid]);
+});
+
+test('spawning a running instance again changes nothing; concurrent spawns of one uuid share one run', async () => {
+  const spawner = pipeline();
+  const spawned = request();
+  const [first, second] = await Promise.all([spawner.spawn(spawned), spawner.spawn(spawned)]);
+  expect(first).toBe(second);
+  const drive = readFileSync(join(instancesPath, spawned.instance.uuid, 'disk.config'));
+  const again = await spawner.spawn(spawned);
+  expect(again.outcome).toBe('already-running');
+  expect(readFileSync(join(instancesPath, spawned.instance.uuid, 'disk.config')).equals(drive)).toBe(true);
+});
+
+test('a domain left defined but shut off (a crash between define and start) is finished, its drive kept', async () => {
+  const spawner = pipeline();
+  const spawned = request();
+  const plan = spawner.dryRun(spawned);
+  await connection.define(plan.xml);
+  const result = await spawner.spawn(spawned);
+  expect(result.outcome).toBe('resumed');
+  expect(result.drive).toBe('created');
+  expect((await connection.lookupByUuid(spawned.instance.uuid))?.state).toBe('running');
+});
+
+test('an instance that needs no drive gets none, unless force_config_drive says so', async () => {
+  const plain = request({ config_drive: '' });
+  expect((await pipeline().spawn(plain)).drive).toBe('none');
+  expect(existsSync(join(instancesPath, plain.instance.uuid, 'disk.config'))).toBe(false);
+  const forced = request({ config_drive: '' });
+  expect((await pipeline({ force_config_drive: true, format: 'vfat' }).spawn(forced)).drive).toBe('created');
+  expect(readDrive(readFileSync(join(instancesPath, forced.instance.uuid, 'disk.config'))).format).toBe('vfat');
+});
+
+test('a failed step undefines what this spawn defined, keeps the directory, and says which step and why', async () => {
+  const spawned = request();
+  const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }).spawn(spawned);
+  await expect(failure).rejects.toThrow(SpawnFailed);
+  await expect(failure).rejects.toMatchObject({ step: 'drive', transient: false, uuid: spawned.instance.uuid });
+  await expect(failure).rejects.toThrow(/mkisofs_cmd = "\/nonexistent\/genisoimage" failed: no such command/);
+  expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
+  expect(existsSync(join(instancesPath, spawned.instance.uuid, 'libvirt.xml'))).toBe(true);
+});
+
+test('libvirt being unreachable is a transient failure', async () => {
+  const unreachable = new LibvirtConnection('qemu+unix:///system?socket=/nonexistent/libvirt-sock');
+  const spawner = new SpawnPipeline(
+    { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
+    { connection: unreachable, disks: emptyDisks, log: getLogger('test') },
+  );
+  await expect(spawner.spawn(request())).rejects.toMatchObject({ name: 'SpawnFailed', step: 'lookup', transient: true });
+});
+
+test('a dry run shows the domain XML and the drive without creating anything', () => {
+  const spawned = request();
+  const plan = pipeline().dryRun(spawned);
+  expect(plan.xml).toContain(`<uuid>${spawned.instance.uuid}</uuid>`);
+  expect(plan.drive?.get('openstack/latest/user_data')).toBeDefined();
+  expect(existsSync(join(instancesPath, spawned.instance.uuid))).toBe(false);
+});
