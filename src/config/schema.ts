@@ -31,6 +31,7 @@ export interface NovaConfig {
     force_config_drive: boolean;
     config_drive_format: (typeof CONFIG_DRIVE_FORMATS)[number];
     mkisofs_cmd: string;
+    default_ephemeral_format: string | null;
     max_concurrent_builds: number;
     enabled_apis: string[];
     metadata_listen: string;
@@ -166,6 +167,11 @@ export const schema: Schema = {
       stringType(),
       'genisoimage',
       'Name or path of an external tool to build ISO config drives with, called with the arguments Nova uses. Only when this option is set in a configuration file (even to genisoimage) is the tool used; left unset, the built-in ISO writer builds the drive and no external tool is needed.',
+    ),
+    default_ephemeral_format: option(
+      optionalStringType(),
+      null,
+      'File system for new ephemeral disks (ext2, ext3, ext4, xfs, ntfs, vfat). Unset, as in Nova: by the image\'s os_type, ext4 for linux, ntfs for windows, vfat otherwise.',
     ),
     max_concurrent_builds: option(
       integerType({ min: 0 }),

@@ -48,6 +48,7 @@ describe('defaults', () => {
       force_config_drive: false,
       config_drive_format: 'iso9660',
       mkisofs_cmd: 'genisoimage',
+      default_ephemeral_format: null,
       max_concurrent_builds: 10,
       enabled_apis: ['osapi_compute', 'metadata'],
       metadata_listen: '0.0.0.0',

@@ -1,0 +1,79 @@
+/**
+ * The instance's local disks as imagebackend.Qcow2 (Nova's default images_type) makes them: qcow2 overlays
+ * in the instance directory over read-only base files in the cache. A disk that already exists is never
+ * touched: after a crash the guest may already have written to it.
+ */
+import { join } from 'node:path';
+import type { Flavor } from '../../nova/spawn-request.js';
+import type { DiskFile, LocalDiskImages } from '../guest-disks.js';
+import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
+import type { ImageCache } from './image-cache.js';
+import { inspectImage } from './image-inspection.js';
+import { exists, publishFile } from './publish-file.js';
+import { createQcow2Overlay } from './qemu-img.js';
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+/**
+ * `target` as a qcow2 overlay of `basePath` (probed again: a base is trusted only as far as its content
+ * goes), `sizeBytes` large or as large as the base; `check` may refuse the base's probed size.
+ */
+async function createOverlay(
+  target: string,
+  basePath: string,
+  sizeBytes: number | null,
+  check: (virtualSize: number) => void = () => {},
+): Promise<DiskFile> {
+  if (!(await exists(target))) {
+    const base = await inspectImage('base image', basePath, null);
+    check(base.virtualSize);
+    await publishFile(target, (temp) => createQcow2Overlay(temp, basePath, base, sizeBytes));
+  }
+  return { path: target, format: 'qcow2' };
+}
+
+/**
+ * `<instanceDir>/disk` over the cached image: flavor root_gb large, or the image's own virtual size when
+ * root_gb is 0 (Nova's "size 0 means the image's size"). A root_gb below the image's virtual size is
+ * FlavorDiskSmallerThanImage (Image.verify_base_size).
+ */
+export function createRootDisk(instanceDir: string, basePath: string, sizeGb: number): Promise<DiskFile> {
+  const sizeBytes = sizeGb > 0 ? sizeGb * GiB : null;
+  return createOverlay(join(instanceDir, 'disk'), basePath, sizeBytes, (virtualSize) => {
+    if (sizeBytes !== null && sizeBytes < virtualSize) throw new FlavorDiskSmallerThanImage(basePath, sizeBytes, virtualSize);
+  });
+}
+
+/** `<instanceDir>/disk.local` over the formatted ephemeral base (ImageCache.ensureEphemeralBase). */
+export function createEphemeralDisk(instanceDir: string, basePath: string, sizeGb: number): Promise<DiskFile> {
+  return createOverlay(join(instanceDir, 'disk.local'), basePath, sizeGb * GiB);
+}
+
+/** `<instanceDir>/disk.swap` over the swap base (ImageCache.ensureSwapBase). */
+export function createSwapDisk(instanceDir: string, basePath: string, swapMb: number): Promise<DiskFile> {
+  return createOverlay(join(instanceDir, 'disk.swap'), basePath, swapMb * MiB);
+}
+
+export interface LocalDisksRequest {
+  instanceDir: string;
+  /** The root image, from ImageCache.ensureImage. */
+  rootImage: { path: string };
+  flavor: Pick<Flavor, 'root_gb' | 'ephemeral_gb' | 'swap'>;
+  /** The ephemeral disk's file system (ephemeralFilesystem(os_type, default_ephemeral_format)). */
+  ephemeralFilesystem: string;
+}
+
+/** driver._create_image for an image-backed instance: root, then ephemeral and swap when the flavor has them. */
+export async function createLocalDisks(cache: ImageCache, request: LocalDisksRequest): Promise<LocalDiskImages> {
+  const { instanceDir, flavor } = request;
+  const images: LocalDiskImages = { disk: await createRootDisk(instanceDir, request.rootImage.path, flavor.root_gb) };
+  if (flavor.ephemeral_gb > 0) {
+    const base = await cache.ensureEphemeralBase(flavor.ephemeral_gb, request.ephemeralFilesystem);
+    images['disk.local'] = await createEphemeralDisk(instanceDir, base, flavor.ephemeral_gb);
+  }
+  if (flavor.swap > 0) {
+    images['disk.swap'] = await createSwapDisk(instanceDir, await cache.ensureSwapBase(flavor.swap), flavor.swap);
+  }
+  return images;
+}
