@@ -10,8 +10,10 @@ import { IniParseError } from './config/ini.js';
 import { renderSample } from './config/render.js';
 import { checkConfig, checkConfigHelp } from './cli/check-config.js';
 import { drive, DriveExistsError, driveHelp } from './cli/drive.js';
-import { EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_USAGE } from './cli/exit-codes.js';
+import { EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE } from './cli/exit-codes.js';
+import { SpawnFailed } from './compute/spawn-failed.js';
 import { run, runHelp } from './cli/run.js';
+import { spawn, spawnHelp } from './cli/spawn.js';
 import { UsageError } from './cli/usage-error.js';
 import { getLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -22,6 +24,7 @@ const commands: Record<string, { help: string; command: Command }> = {
   run: { help: runHelp, command: run },
   'check-config': { help: checkConfigHelp, command: checkConfig },
   drive: { help: driveHelp, command: drive },
+  spawn: { help: spawnHelp, command: spawn },
   'generate-sample': {
     help: 'usage: nova-spawnd generate-sample\n\nPrints etc/nova-spawnd.conf.sample: every option, its help and default.',
     command: () => {
@@ -37,6 +40,7 @@ Commands:
   run              run the daemon (what systemd starts)
   check-config     print the effective configuration; exit 0 if valid, 78 if not
   drive            build a config drive from a spawn message, or list/read one (drive --help)
+  spawn            run the spawn pipeline once for one message, without the bus (or --dry-run)
   generate-sample  print the sample configuration file
 
 nova-spawnd COMMAND --help describes a command. nova-spawnd --version prints ${VERSION}.`;
@@ -68,6 +72,8 @@ function exitCodeFor(error: unknown): number {
   if (CONFIG_ERRORS.some((type) => error instanceof type)) return EX_CONFIG;
   if (DATA_ERRORS.some((type) => error instanceof type)) return EX_DATAERR;
   if (error instanceof DriveExistsError) return EX_CANTCREAT;
+  // A spawn that may work when retried (libvirt or Glance away) differs from one that never will.
+  if (error instanceof SpawnFailed) return error.transient ? EX_TEMPFAIL : EX_DATAERR;
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EX_NOINPUT;
   // util.parseArgs reports unknown or malformed options with these codes.
   const code = (error as { code?: string }).code;

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeSpawnMessage } from '../bus/spawn-message.js';
 import { CONFIG_DRIVE_FORMATS } from '../config/schema.js';
 import { makeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { readDrive } from '../configdrive/read-drive.js';
@@ -10,6 +9,7 @@ import { loadMetadataOptions } from '../metadata/load-options.js';
 import { getLogger } from '../log.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
+import { readSpawnMessage, spawnSourceOptions } from './spawn-source.js';
 import { UsageError } from './usage-error.js';
 
 /** OUT is already there (exit 73, EX_CANTCREAT): like the daemon, the command never replaces a drive. */
@@ -32,27 +32,17 @@ build   writes the config drive a spawn would get. --message takes the raw body 
 ls      lists the files of a config drive image (ISO 9660 or VFAT) with their sizes.
 cat     writes one file of a config drive image to standard output.`;
 
-async function readInput(path: string): Promise<Buffer> {
-  if (path !== '-') return readFile(path);
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function build(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       ...configFileOption,
-      request: { type: 'string' },
-      message: { type: 'string' },
+      ...spawnSourceOptions,
       format: { type: 'string' },
       output: { type: 'string', short: 'o' },
     },
     strict: true,
   });
-  const source = values.request ?? values.message;
-  if (!source || (values.request && values.message)) throw new UsageError('drive build takes one of --request FILE or --message FILE');
   if (!values.output) throw new UsageError('drive build needs -o OUT');
   const format = values.format as ConfigDriveFormat | undefined;
   if (format !== undefined && !CONFIG_DRIVE_FORMATS.includes(format)) {
@@ -61,9 +51,7 @@ async function build(args: string[]): Promise<number> {
 
   const loaded = loadFromArgs(values['config-file']);
   const metadataOptions = loadMetadataOptions(loaded.config);
-  const { request, oslo } = decodeSpawnMessage(await readInput(source));
-  if (values.message && !oslo) throw new UsageError(`${source} is a plain spawn request, not an oslo.messaging body: use --request`);
-  if (values.request && oslo) throw new UsageError(`${source} is an oslo.messaging body, not a plain spawn request: use --message`);
+  const { request } = await readSpawnMessage(values);
 
   const tree = toDriveTree(buildInstanceMetadata(request, metadataOptions));
   const output = resolve(values.output);

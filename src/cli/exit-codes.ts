@@ -5,4 +5,5 @@ export const EX_USAGE = 64;
 export const EX_DATAERR = 65;
 export const EX_NOINPUT = 66;
 export const EX_CANTCREAT = 73;
+export const EX_TEMPFAIL = 75;
 export const EX_CONFIG = 78;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +10,17 @@ import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { fullRequest, testOptions } from '../metadata/fixtures.js';
 import { virtOptions } from '../virt/fixtures.js';
-import { emptyDisks } from './empty-disks.js';
+import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
+import { seedImage } from './seed-image.js';
 
 let instancesPath: string;
 const connection = new LibvirtConnection('test:///default');
 afterAll(() => connection.close());
+let disks: LocalDiskPreparer;
 beforeEach(() => {
   instancesPath = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-instances-'));
+  seedImage(instancesPath, fullRequest().image.id!);
+  disks = new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null });
 });
 afterEach(() => rmSync(instancesPath, { recursive: true, force: true }));
 
@@ -29,7 +34,7 @@ function request(overrides: Parameters<typeof fullRequest>[0] = {}): SpawnReques
 function pipeline(overrides: Partial<SpawnPipelineOptions['drive']> = {}, onMetadata?: ConstructorParameters<typeof SpawnPipeline>[1]['onMetadata']) {
   return new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null, ...overrides } },
-    { connection, disks: emptyDisks, log: getLogger('test'), ...(onMetadata ? { onMetadata } : {}) },
+    { connection, disks, log: getLogger('test'), ...(onMetadata ? { onMetadata } : {}) },
   );
 }
 
@@ -96,9 +101,23 @@ test('libvirt being unreachable is a transient failure', async () => {
   const unreachable = new LibvirtConnection('qemu+unix:///system?socket=/nonexistent/libvirt-sock');
   const spawner = new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection: unreachable, disks: emptyDisks, log: getLogger('test') },
+    { connection: unreachable, disks, log: getLogger('test') },
   );
   await expect(spawner.spawn(request())).rejects.toMatchObject({ name: 'SpawnFailed', step: 'lookup', transient: true });
+});
+
+test('an image that is neither cached nor downloadable fails the spawn for good, naming the image', async () => {
+  const spawned = request();
+  const missing = { ...spawned, image: { ...spawned.image, id: '99999999-9999-4999-8999-999999999999' } };
+  await expect(pipeline().spawn(missing)).rejects.toMatchObject({ name: 'SpawnFailed', step: 'image', transient: false, message: expect.stringContaining('99999999-9999-4999-8999-999999999999') });
+  expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
+});
+
+test('the root disk is a qcow2 overlay on the cached image, grown to the flavor\'s root_gb', async () => {
+  const spawned = request();
+  await pipeline().spawn(spawned);
+  const info = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', join(instancesPath, spawned.instance.uuid, 'disk')], { encoding: 'utf8' })) as Record<string, unknown>;
+  expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': spawned.instance.flavor.root_gb * 1024 ** 3, 'backing-filename-format': 'qcow2' });
 });
 
 test('a dry run shows the domain XML and the drive without creating anything', () => {

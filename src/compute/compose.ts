@@ -1,0 +1,52 @@
+/**
+ * The composition root for the spawn path: every option is read and checked here, once, so a bad one stops
+ * the daemon (or the spawn command) at start with exit 78 and never surfaces at the first message.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { LoadedConfig } from '../config/load.js';
+import { loadMetadataOptions } from '../metadata/load-options.js';
+import type { Logger } from '../log.js';
+import { LibvirtConnection } from '../virt/connection.js';
+import { connectionUri } from '../virt/connection-uri.js';
+import { probeHost } from '../virt/host-facts.js';
+import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
+import { readVirtOptions } from '../virt/virt-options.js';
+import { SpawnPipeline, type SpawnPipelineDeps } from './spawn-pipeline.js';
+
+export interface ComposedSpawner {
+  pipeline: SpawnPipeline;
+  connection: LibvirtConnection;
+  close(): Promise<void>;
+}
+
+export async function composeSpawner(
+  loaded: LoadedConfig,
+  log: Logger,
+  hooks: Pick<SpawnPipelineDeps, 'onMetadata'> = {},
+): Promise<ComposedSpawner> {
+  const { config } = loaded;
+  const instancesPath = config.DEFAULT.instances_path;
+  await mkdir(instancesPath, { recursive: true, mode: 0o755 });
+  const virt = readVirtOptions(config, await probeHost(instancesPath));
+  const metadata = loadMetadataOptions(config);
+  const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });
+  const connection = new LibvirtConnection(connectionUri(config.libvirt));
+  const pipeline = new SpawnPipeline(
+    {
+      virt,
+      metadata,
+      drive: {
+        format: config.DEFAULT.config_drive_format,
+        force_config_drive: config.DEFAULT.force_config_drive,
+        mkisofsCmd: loaded.explicitlySet.has('DEFAULT.mkisofs_cmd') ? config.DEFAULT.mkisofs_cmd : null,
+      },
+    },
+    {
+      connection,
+      disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: config.DEFAULT.default_ephemeral_format }),
+      log: log.child('compute'),
+      ...hooks,
+    },
+  );
+  return { pipeline, connection, close: () => connection.close() };
+}

@@ -1,0 +1,55 @@
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { decodeSpawnMessage } from '../../src/bus/spawn-message.js';
+import { seedImage } from '../compute/seed-image.js';
+import { documentedExample } from '../nova/plain-requests.js';
+import { novaWireBody } from '../nova/wire-bodies.js';
+import { runCli } from './run-cli.js';
+
+let dir: string;
+let config: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-spawn-cli-'));
+  chmodSync(dir, 0o755);
+  config = join(dir, 'nova.conf');
+  writeFileSync(config, `[DEFAULT]\nstate_path = ${dir}\n[libvirt]\nvirt_type = qemu\nconnection_uri = test:///default\n`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test('spawn --message runs the pipeline once on a real cast and prints what it did', async () => {
+  const cast = await novaWireBody('full', '6.0');
+  const message = join(dir, 'cast.json');
+  writeFileSync(message, cast.body);
+  const { request } = decodeSpawnMessage(cast.body);
+  const instances = join(dir, 'instances');
+  seedImage(instances, request.image.id ?? request.instance.image_ref!);
+  // This instance boots a kernel directly: kernel and ramdisk are images too.
+  const blob = join(dir, 'blob');
+  writeFileSync(blob, Buffer.alloc(4096, 1));
+  for (const id of [request.instance.kernel_id, request.instance.ramdisk_id]) if (id) seedImage(instances, id, blob);
+  const result = runCli(['spawn', '--config-file', config, '--message', message]);
+  expect(result.stderr).toMatch(/INFO nova_spawnd.compute domain started instance=6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10/);
+  expect(result.status).toBe(0);
+  expect(JSON.parse(result.stdout)).toMatchObject({ uuid: '6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10', outcome: 'spawned', drive: 'created' });
+});
+
+test('spawn --dry-run prints the domain XML and the drive, and creates nothing', () => {
+  const request = join(dir, 'request.json');
+  writeFileSync(request, JSON.stringify(documentedExample()));
+  const result = runCli(['spawn', '--config-file', config, '--request', request, '--dry-run']);
+  expect(result.status).toBe(0);
+  expect(result.stdout).toMatch(/<domain type="qemu">[\s\S]*<uuid>3f8c2f4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f<\/uuid>/);
+  expect(result.stdout).toMatch(/# config drive\n/);
+  expect(result.stdout).toMatch(/\n\s+\d+ \/ec2\/2009-04-04\/meta-data\.json\n/);
+  expect(result.stdout).toMatch(/\n\s+\d+ \/openstack\/latest\/meta_data\.json\n/);
+  expect(existsSync(join(dir, 'instances', '3f8c2f4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f'))).toBe(false);
+});
+
+test('an image that cannot be had ends the spawn with 65 and the image named', () => {
+  const request = join(dir, 'request.json');
+  writeFileSync(request, JSON.stringify(documentedExample()));
+  const result = runCli(['spawn', '--config-file', config, '--request', request]);
+  expect(result.status).toBe(65);
+  expect(result.stderr).toMatch(/spawn of instance 3f8c2f4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f failed at image: ImageNotFound/);
+});
