@@ -4,9 +4,11 @@
  */
 import os from 'node:os';
 import { benchConfigDrive } from './configdrive.js';
+import { benchSpawn } from './spawn.js';
 
 const suites: Record<string, (quick: boolean) => Promise<string>> = {
   configdrive: benchConfigDrive,
+  spawn: benchSpawn,
 };
 
 async function main(): Promise<void> {

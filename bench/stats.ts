@@ -54,7 +54,9 @@ export function table(title: string, rows: readonly Row[]): string {
   const lines = [`### ${title}`, '', '| what | runs | median ms | p99 ms | vs | speed-up |', '|---|---:|---:|---:|---|---:|'];
   for (const r of rows) {
     const base = r.baseline ? byName.get(r.baseline) : undefined;
-    const ratio = base ? `${(base.medianMs / r.medianMs).toFixed(1)}x` : '';
+    const speedUp = base ? base.medianMs / r.medianMs : null;
+    // Below 1 the row is slower than its reference: say by how much rather than print 0.0x.
+    const ratio = speedUp === null ? '' : speedUp >= 1 ? `${speedUp.toFixed(1)}x` : `${(1 / speedUp).toFixed(1)}x slower`;
     lines.push(`| ${r.name} | ${r.runs} | ${formatMs(r.medianMs)} | ${formatMs(r.p99Ms)} | ${r.baseline ?? ''} | ${ratio} |`);
   }
   return lines.join('\n');

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { newcArchive, type CpioEntry } from './cpio.js';
 import { PT_INTERP, programHeaders } from './elf.js';
 import { loadModules } from './kernel-modules.js';
+import { PACKAGE_ROOT } from '../../src/version.js';
 import { extractVmlinux } from './vmlinux.js';
 
 /**
@@ -48,7 +49,7 @@ const GUEST_MODULES: readonly string[] = [
 // quiet: some 330 lines of boot messages on the emulated UART cost half a second; warnings and errors still show.
 const GUEST_CMDLINE = 'console=ttyS0 panic=-1 quiet';
 const BUSYBOX = '/bin/busybox';
-const INIT_SCRIPT = new URL('./guest-init.sh', import.meta.url);
+const INIT_SCRIPT = join(PACKAGE_ROOT, 'test/e2e/guest-init.sh');
 
 const builds = new Map<string, Promise<GuestImage>>();
 

@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PACKAGE_ROOT } from '../../src/version.js';
 import { runTool, ToolFailedError } from './run-tool.js';
 
 /** The real libvirtd the end-to-end tests boot guests on (TCG: `<domain type='qemu'>`). */
 export const SYSTEM_URI = 'qemu:///system';
 
-const START_LIBVIRTD = fileURLToPath(new URL('../../scripts/start-libvirtd', import.meta.url));
+// From the package root, so bench/ (run from dist/) finds it too.
+const START_LIBVIRTD = join(PACKAGE_ROOT, 'scripts/start-libvirtd');
+
+/** On a fresh machine the script installs libvirt and QEMU first: callers' hooks should allow this long. */
+export const INSTALL_TIMEOUT_MS = 600_000;
 
 export class LibvirtdUnavailableError extends Error {
   override readonly name = 'LibvirtdUnavailableError';

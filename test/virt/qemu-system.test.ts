@@ -17,7 +17,7 @@ import type { ConfigDriveFormat } from '../../src/virt/blockinfo.js';
 import { planGuest } from '../../src/virt/plan-guest.js';
 import { guestRequest, spawnRequest, virtOptions } from './fixtures.js';
 import { parseDomain } from './parse-domain.js';
-import { ensureLibvirtd, INSTALL_TIMEOUT_MS } from './system-libvirtd.js';
+import { ensureLibvirtd, INSTALL_TIMEOUT_MS } from '../e2e/libvirtd.js';
 
 /** The first domain start probes QEMU's capabilities (~5 s); TCG guests are slow to start on 2 cores. */
 const SLOW = 120_000;

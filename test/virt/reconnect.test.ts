@@ -10,7 +10,7 @@ import { LibvirtUnavailable } from '../../src/virt/errors/libvirt-unavailable.js
 import { planGuest } from '../../src/virt/plan-guest.js';
 import { guestRequest, spawnRequest } from './fixtures.js';
 import { PrivateLibvirtd } from './private-libvirtd.js';
-import { ensureLibvirtd, INSTALL_TIMEOUT_MS } from './system-libvirtd.js';
+import { ensureLibvirtd, INSTALL_TIMEOUT_MS } from '../e2e/libvirtd.js';
 
 let daemon: PrivateLibvirtd;
 let connection: LibvirtConnection;
