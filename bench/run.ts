@@ -4,11 +4,13 @@
  */
 import os from 'node:os';
 import { benchConfigDrive } from './configdrive.js';
+import { benchMetadataApi } from './metadata-api.js';
 import { benchSpawn } from './spawn.js';
 
 const suites: Record<string, (quick: boolean) => Promise<string>> = {
   configdrive: benchConfigDrive,
   spawn: benchSpawn,
+  'metadata-api': benchMetadataApi,
 };
 
 async function main(): Promise<void> {

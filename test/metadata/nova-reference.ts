@@ -29,7 +29,7 @@ export interface NovaDrive {
 }
 
 /** The JSON document nova_config_drive.py reads: the instance as build_and_run_instance carries it. */
-function helperDocument(input: NovaDriveInput): unknown {
+export function helperDocument(input: NovaDriveInput): Record<string, unknown> {
   const { request, blockDevices, ec2Ids, randomSeeds, ...options } = input;
   const instance = request.instance;
   return {

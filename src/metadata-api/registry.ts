@@ -1,0 +1,97 @@
+/**
+ * The instances the metadata service answers for, in memory, by uuid (X-Instance-ID) and by fixed IP (the
+ * requester's address). The spawn pipeline saves a record and registers it; at start the daemon loads
+ * every saved record back (openMetadataRegistry).
+ */
+import type { Logger } from '../log.js';
+import type { InstanceMetadata } from '../metadata/instance-metadata.js';
+import type { SpawnRequest } from '../nova/spawn-request.js';
+import { instanceDir } from '../virt/instance-paths.js';
+import { metadataRecord, type MetadataRecord } from './record.js';
+import { loadInstanceMetadata, saveInstanceMetadata } from './store.js';
+
+export type PasswordOutcome = 'stored' | 'conflict' | 'unknown-instance';
+
+export class MetadataRegistry {
+  private readonly byUuid = new Map<string, MetadataRecord>();
+  private readonly byIp = new Map<string, MetadataRecord[]>();
+
+  /** persist: makes a changed record (a posted password) durable before the guest is told it is stored. */
+  constructor(private readonly persist: (record: MetadataRecord) => Promise<void>) {}
+
+  get size(): number {
+    return this.byUuid.size;
+  }
+
+  /** Adds the instance, or replaces the record of the same uuid. */
+  register(record: MetadataRecord): void {
+    this.forget(record.uuid);
+    this.byUuid.set(record.uuid, record);
+    for (const ip of record.fixed_ips) this.byIp.set(ip, [...(this.byIp.get(ip) ?? []), record]);
+  }
+
+  /** The instance is gone (deleted): it is no longer served. */
+  forget(uuid: string): boolean {
+    const record = this.byUuid.get(uuid);
+    if (!record) return false;
+    this.byUuid.delete(uuid);
+    for (const ip of record.fixed_ips) {
+      const rest = this.byIp.get(ip)!.filter((other) => other.uuid !== uuid);
+      if (rest.length > 0) this.byIp.set(ip, rest);
+      else this.byIp.delete(ip);
+    }
+    return true;
+  }
+
+  byInstanceId(uuid: string): MetadataRecord | undefined {
+    return this.byUuid.get(uuid);
+  }
+
+  /**
+   * The instances with this fixed IP (canonical spelling). More than one only when projects with
+   * overlapping networks have instances on this host: then the address identifies nobody.
+   */
+  byAddress(address: string): readonly MetadataRecord[] {
+    return this.byIp.get(address) ?? [];
+  }
+
+  /**
+   * handle_password's POST: the first non-empty password is kept, later ones conflict. The check and the
+   * change are one synchronous step, so of two concurrent posts exactly one wins.
+   */
+  async setPassword(uuid: string, password: string): Promise<PasswordOutcome> {
+    const current = this.byUuid.get(uuid);
+    if (!current) return 'unknown-instance';
+    if (current.password) return 'conflict';
+    const updated: MetadataRecord = { ...current, password };
+    this.register(updated);
+    try {
+      await this.persist(updated);
+    } catch (error) {
+      if (this.byUuid.get(uuid) === updated) this.register(current);
+      throw error;
+    }
+    return 'stored';
+  }
+
+  /**
+   * What the spawn pipeline calls once the instance's metadata is built (its onMetadata hook). Like the
+   * drive, a record is never replaced: a redelivered spawn keeps the first one, so the service keeps
+   * serving what the drive holds (the same random seeds) and the password the guest may have posted.
+   */
+  async recordSpawn(request: SpawnRequest, metadata: InstanceMetadata): Promise<'created' | 'exists'> {
+    if (this.byUuid.has(metadata.uuid)) return 'exists';
+    const record = metadataRecord(request, metadata);
+    await this.persist(record);
+    this.register(record);
+    return 'created';
+  }
+}
+
+/** The registry of every instance saved under `$instances_path`, persisting changes back to each instance's directory. */
+export async function openMetadataRegistry(instancesPath: string, log: Logger): Promise<MetadataRegistry> {
+  const registry = new MetadataRegistry((record) => saveInstanceMetadata(instanceDir(instancesPath, record.uuid), record));
+  for (const record of await loadInstanceMetadata(instancesPath, log)) registry.register(record);
+  log.info('metadata records loaded', { instances: registry.size, instances_path: instancesPath });
+  return registry;
+}

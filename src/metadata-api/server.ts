@@ -1,0 +1,154 @@
+/**
+ * The metadata API (nova-api-metadata's port 8775) on Node's http: identifies the instance, routes, and
+ * stores the one password a guest may post. Every answer comes from memory (the registry), so a request
+ * costs no I/O except that password write.
+ */
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NovaConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { httpError, TEXT_HTML, type MetadataResponse } from './http-error.js';
+import { identify, type MetadataApiConfig } from './identify.js';
+import type { MetadataRegistry } from './registry.js';
+import { requestPath } from './request-path.js';
+import { isRootPath, rootListing, route, type MetadataRequest } from './route.js';
+
+/** password.MAX_SIZE: Nova keeps the password in 4 system_metadata items of 255 characters. */
+export const PASSWORD_MAX_SIZE = 4 * 255;
+/** Neutron's proxy headers and a guest's requests fit in well under 1 KiB; a larger header block is refused (431). */
+export const MAX_HEADER_BYTES = 8 * 1024;
+/** A client must send its headers within this, and its whole request within REQUEST_TIMEOUT_MS (408 otherwise). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface MetadataServerOptions {
+  config: MetadataApiConfig;
+  registry: MetadataRegistry;
+  log: Logger;
+}
+
+export interface MetadataServer {
+  /** The bound address and port (port 0 in the config binds an ephemeral one). */
+  address: string;
+  port: number;
+  /** Stops listening and closes every connection, idle keep-alive ones included. */
+  close(): Promise<void>;
+}
+
+/** Nova's [DEFAULT] enabled_apis: the metadata API runs when it lists "metadata". */
+export function metadataApiEnabled(config: Pick<NovaConfig, 'DEFAULT'>): boolean {
+  return config.DEFAULT.enabled_apis.includes('metadata');
+}
+
+/** A body we will not read: the connection cannot be reused after the response. */
+function hasUnreadBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function send(req: IncomingMessage, res: ServerResponse, response: MetadataResponse, keepAlive = !hasUnreadBody(req)): void {
+  const headers: OutgoingHttpHeaders = { 'Content-Type': response.contentType, 'Content-Length': response.body.length };
+  if (response.allow !== undefined) headers['Allow'] = response.allow;
+  if (!keepAlive) headers['Connection'] = 'close';
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+type Body = { kind: 'body'; data: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+
+/** The request body; reading stops once it grows past `limit`. */
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve({ kind: 'too-large' });
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve({ kind: 'body', data: Buffer.concat(chunks) }));
+    // A client gone mid-body (the first settlement wins, so a complete body is not affected).
+    req.on('close', () => resolve({ kind: 'aborted' }));
+    req.on('error', () => resolve({ kind: 'aborted' }));
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** handle_password's POST, once route() has found the instance has no password yet. */
+async function postPassword(req: IncomingMessage, res: ServerResponse, request: MetadataRequest, uuid: string, options: MetadataServerOptions): Promise<void> {
+  const tooLarge = (): void => send(req, res, httpError(400, request, 'Request is too large.'), false);
+  if (Number(req.headers['content-length'] ?? 0) > PASSWORD_MAX_SIZE) return tooLarge();
+  const body = await readBody(req, PASSWORD_MAX_SIZE);
+  if (body.kind === 'aborted') return;
+  if (body.kind === 'too-large') return tooLarge();
+  let password: string;
+  try {
+    password = utf8.decode(body.data);
+  } catch {
+    return send(req, res, httpError(400, request, 'The password is not UTF-8 text.'));
+  }
+  const outcome = await options.registry.setPassword(uuid, password);
+  if (outcome === 'stored') {
+    options.log.info('password posted by the instance stored', { instance: uuid });
+    return send(req, res, { status: 200, contentType: TEXT_HTML, body: new Uint8Array() });
+  }
+  send(req, res, outcome === 'conflict' ? httpError(409, request) : httpError(404, request));
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, options: MetadataServerOptions): Promise<void> | void {
+  const request: MetadataRequest = { method: req.method ?? 'GET', path: requestPath(req.url ?? ''), accept: req.headers.accept ?? '' };
+  if (isRootPath(request.path)) return send(req, res, rootListing(request));
+  const identified = identify({ ...request, headers: req.headersDistinct, peer: req.socket.remoteAddress ?? '' }, options.config, options.registry, options.log);
+  if ('error' in identified) return send(req, res, identified.error);
+  const { record, requester } = identified;
+  const answer = route(request, { metadata: record.metadata, password: record.password, requester });
+  if ('kind' in answer) return postPassword(req, res, request, record.uuid, options);
+  send(req, res, answer);
+}
+
+export async function startMetadataServer(options: MetadataServerOptions): Promise<MetadataServer> {
+  const { config, log } = options;
+  if (config.neutron.service_metadata_proxy && !config.neutron.metadata_proxy_shared_secret) {
+    log.warning('metadata_proxy_shared_secret is not configured, the metadata information returned by the proxy cannot be trusted');
+  }
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    log.error(`metadata request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { path: req.url });
+    if (!res.headersSent) send(req, res, httpError(500, { method: req.method ?? 'GET', accept: req.headers.accept ?? '' }), false);
+    else res.destroy();
+  };
+  const server = http.createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    (req, res) => {
+      try {
+        const pending = handle(req, res, options);
+        if (pending) pending.catch((error: unknown) => fail(req, res, error));
+      } catch (error) {
+        fail(req, res, error);
+      }
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.DEFAULT.metadata_listen_port, config.DEFAULT.metadata_listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // After start, a failing socket is that client's problem, never the daemon's.
+  server.on('error', (error) => log.error(`metadata API server error: ${error.message}`));
+  const { address, port } = server.address() as AddressInfo;
+  log.info('metadata API listening', { address, port, service_metadata_proxy: config.neutron.service_metadata_proxy });
+  return {
+    address,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

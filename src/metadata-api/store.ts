@@ -1,0 +1,77 @@
+/**
+ * The metadata records on disk: `$instances_path/<uuid>/metadata.json`, beside the instance's libvirt.xml
+ * and disk.config, so the service answers for every instance this host spawned after a restart. Mode 0600:
+ * the record holds the admin password and the guest's encrypted password.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { decodeRecord, encodeRecord, MetadataRecordError, type MetadataRecord } from './record.js';
+
+export const RECORD_FILE = 'metadata.json';
+
+/** Replaces the instance's record atomically: a reader (or a crash) sees the old file or the new one, whole. */
+export async function saveInstanceMetadata(instanceDir: string, record: MetadataRecord): Promise<void> {
+  const path = join(instanceDir, RECORD_FILE);
+  const staged = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const file = await open(staged, 'wx', 0o600);
+    try {
+      await file.writeFile(encodeRecord(record));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(staged, path);
+  } catch (error) {
+    await rm(staged, { force: true });
+    throw error;
+  }
+  // The rename itself is durable only once the directory is.
+  const directory = await open(instanceDir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/** One instance directory's record: null when it has none; a record that cannot be read is logged and skipped. */
+async function loadOne(instancesPath: string, name: string, log: Logger): Promise<MetadataRecord | null> {
+  const path = join(instancesPath, name, RECORD_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return null;
+    log.error(`metadata record not readable, instance not served: ${(error as Error).message}`, { path });
+    return null;
+  }
+  try {
+    const record = decodeRecord(text);
+    if (record.uuid !== name) throw new MetadataRecordError('record.uuid', record.uuid, `not the instance directory's name ${name}`);
+    return record;
+  } catch (error) {
+    if (!(error instanceof MetadataRecordError || error instanceof SyntaxError)) throw error;
+    log.error(`metadata record corrupt, instance not served: ${error.message}`, { path });
+    return null;
+  }
+}
+
+/** Every record under `$instances_path/*\/`, as the service starts. */
+export async function loadInstanceMetadata(instancesPath: string, log: Logger): Promise<MetadataRecord[]> {
+  let names: string[];
+  try {
+    names = await readdir(instancesPath);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const records = await Promise.all(names.sort().map((name) => loadOne(instancesPath, name, log)));
+  return records.filter((record): record is MetadataRecord => record !== null);
+}

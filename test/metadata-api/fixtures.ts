@@ -1,0 +1,109 @@
+/** What the metadata API tests share: served instances, configs, a recording logger and a raw HTTP client. */
+import http from 'node:http';
+import type { Level, LogContext, Logger } from '../../src/log.js';
+import { buildInstanceMetadata, type InstanceMetadata } from '../../src/metadata/instance-metadata.js';
+import type { MetadataOptions } from '../../src/metadata/options.js';
+import type { JsonValue } from '../../src/metadata/python-json.js';
+import type { SpawnRequest } from '../../src/nova/spawn-request.js';
+import { instanceIdSignature, type MetadataApiConfig } from '../../src/metadata-api/identify.js';
+import { metadataRecord, type MetadataRecord } from '../../src/metadata-api/record.js';
+import { MetadataRegistry } from '../../src/metadata-api/registry.js';
+import { startMetadataServer, type MetadataServer } from '../../src/metadata-api/server.js';
+import { countingSeeds, FULL_BLOCK_DEVICES, fullRequest, testOptions } from '../metadata/fixtures.js';
+
+export const SECRET = 'ZnVsbC1tZXRhZGF0YS1wcm94eS1zZWNyZXQ';
+export const VENDOR_DATA = new Map<string, JsonValue>([
+  ['cloud-init', '#cloud-config\npackages: [htop]\n'],
+  ['site', 'lab-3'],
+]);
+export const VENDOR_JSON = '{"cloud-init": "#cloud-config\\npackages: [htop]\\n", "site": "lab-3"}';
+
+export interface Served {
+  request: SpawnRequest;
+  options: MetadataOptions;
+  metadata: InstanceMetadata;
+  record: MetadataRecord;
+  seeds: Uint8Array[];
+}
+
+/** An instance as the pipeline would register it: metadata built with counting seeds and the test vendor data. */
+export function served(request: SpawnRequest = fullRequest(), overrides: Partial<MetadataOptions> = {}): Served {
+  const { randomSeed, seeds } = countingSeeds();
+  const options = testOptions({ randomSeed, vendor_data: VENDOR_DATA, ...overrides });
+  const metadata = buildInstanceMetadata(request, options, FULL_BLOCK_DEVICES);
+  return { request, options, metadata, record: metadataRecord(request, metadata), seeds };
+}
+
+export function apiConfig(overrides: { proxy?: boolean; secret?: string; use_forwarded_for?: boolean } = {}): MetadataApiConfig {
+  return {
+    DEFAULT: { metadata_listen: '127.0.0.1', metadata_listen_port: 0 },
+    api: { use_forwarded_for: overrides.use_forwarded_for ?? false },
+    neutron: { service_metadata_proxy: overrides.proxy ?? true, metadata_proxy_shared_secret: overrides.secret ?? SECRET },
+  };
+}
+
+export function memoryRegistry(...records: MetadataRecord[]): MetadataRegistry {
+  const registry = new MetadataRegistry(async () => undefined);
+  for (const record of records) registry.register(record);
+  return registry;
+}
+
+/** A Logger that keeps its lines, as an operator would read them. */
+export function memoryLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const make = (name: string): Logger => {
+    const emit = (level: Level) => (message: string, context?: LogContext) => {
+      lines.push(`${level} ${name} ${message} ${JSON.stringify(context ?? {})}`);
+    };
+    return { debug: emit('DEBUG'), info: emit('INFO'), warning: emit('WARNING'), error: emit('ERROR'), child: (suffix) => make(`${name}.${suffix}`) };
+  };
+  return { log: make('test'), lines };
+}
+
+/** The headers neutron-metadata-agent adds for an instance. */
+export function proxyHeaders(uuid: string, tenant: string, secret = SECRET, forwardedFor = '10.0.0.5'): Record<string, string> {
+  return {
+    'X-Instance-ID': uuid,
+    'X-Tenant-ID': tenant,
+    'X-Instance-ID-Signature': instanceIdSignature(secret, uuid),
+    'X-Forwarded-For': forwardedFor,
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request with the path sent byte for byte (fetch would resolve "../" before sending). */
+export function rawRequest(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string | string[]>; body?: Buffer | string; agent?: http.Agent },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, agent: options.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export async function withServer<T>(
+  options: { config?: MetadataApiConfig; registry: MetadataRegistry; log?: Logger },
+  action: (server: MetadataServer) => Promise<T>,
+): Promise<T> {
+  const server = await startMetadataServer({ config: options.config ?? apiConfig(), registry: options.registry, log: options.log ?? memoryLogger().log });
+  try {
+    return await action(server);
+  } finally {
+    await server.close();
+  }
+}
