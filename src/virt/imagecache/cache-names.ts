@@ -1,12 +1,17 @@
 /** Names of files in the image cache, `$instances_path/_base/` (nova.virt.libvirt.imagecache and driver.py). */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** [image_cache] subdirectory_name's default. */
 const SUBDIRECTORY_NAME = '_base';
 
 export function baseDirectory(instancesPath: string): string {
   return join(instancesPath, SUBDIRECTORY_NAME);
+}
+
+/** Whether `path` names a file directly in an image cache directory (published or still being written). */
+export function inBaseDirectory(path: string): boolean {
+  return basename(dirname(path)) === SUBDIRECTORY_NAME;
 }
 
 /** imagecache.get_cache_fname: the SHA-1 of the image id, so the cache manager can tell image files apart. */

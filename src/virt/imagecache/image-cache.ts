@@ -76,7 +76,8 @@ export class ImageCache {
     const path = join(this.baseDir, cacheFileName(imageId));
     const claimedFormat = expected?.disk_format ?? null;
     return this.images.run(path, async () => {
-      // Probed on every use, as Nova does: the rules may have grown since the file was cached.
+      // Judged on every use, as Nova does (the rules may have grown since the file was cached); the probe
+      // they judge is qemu-img's once per file and process (base-file-probes.ts).
       if (!(await exists(path))) await this.fetch(imageId, path, context, expected);
       const info = await inspectImage(imageId, path, claimedFormat);
       return { id: imageId, path, format: info.format, virtualSize: info.virtualSize };

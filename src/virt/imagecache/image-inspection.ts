@@ -4,9 +4,13 @@
  * Glance's disk_format; a file that would make qemu open other host files is refused.
  */
 import type { DiskFormat } from '../guest-config.js';
+import { BaseFileProbes } from './base-file-probes.js';
 import { DiskCommandFailed } from './errors/disk-command-failed.js';
 import { ImageUnacceptable } from './errors/image-unacceptable.js';
 import { qemuImgInfo, type DiskInfo } from './qemu-img.js';
+
+/** One per process: what it remembers holds for as long as the cache files stay as they are. */
+const probes = new BaseFileProbes(qemuImgInfo);
 
 /** The formats the domain planner can attach (DiskFormat). */
 const USABLE_FORMATS: readonly string[] = ['raw', 'qcow2'] satisfies readonly DiskFormat[];
@@ -30,13 +34,14 @@ export function unacceptableReason(info: DiskInfo, claimedDiskFormat: string | n
 }
 
 /**
- * Probes `path` with qemu-img and applies the rules. `image` names it in errors (the image id);
- * `claimedDiskFormat` is Glance's disk_format when known, null to skip that comparison.
+ * Probes `path` with qemu-img (a published cache file once per process: base-file-probes.ts) and applies
+ * the rules. `image` names it in errors (the image id); `claimedDiskFormat` is Glance's disk_format when
+ * known, null to skip that comparison.
  */
 export async function inspectImage(image: string, path: string, claimedDiskFormat: string | null): Promise<UsableDiskInfo> {
   let info: DiskInfo;
   try {
-    info = await qemuImgInfo(path);
+    info = await probes.info(path);
   } catch (error) {
     // An exit code or a signal (prlimit's limits) is the file's doing; a tool that did not start is not.
     if (error instanceof DiskCommandFailed && error.started) {

@@ -10,7 +10,7 @@ import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-im
 import type { ImageCache } from './image-cache.js';
 import { inspectImage } from './image-inspection.js';
 import { exists, publishFile } from './publish-file.js';
-import { createQcow2Overlay } from './qemu-img.js';
+import { createQcow2Overlay } from './qcow2-overlay.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;

@@ -9,6 +9,11 @@ import { dirname, join } from 'node:path';
 
 const TEMP_SUFFIX = /\.part-[0-9a-f]{16}$/;
 
+/** Whether `path` is a file publishFile is still building (or a dead process left behind). */
+export function isTempPath(path: string): boolean {
+  return TEMP_SUFFIX.test(path);
+}
+
 function tempPathFor(finalPath: string): string {
   return `${finalPath}.part-${randomBytes(8).toString('hex')}`;
 }
@@ -59,7 +64,7 @@ export async function publishFile<T>(finalPath: string, build: (tempPath: string
  */
 export async function removeStaleTempFiles(dir: string, olderThanMs: number, now: number = Date.now()): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (!TEMP_SUFFIX.test(name)) continue;
+    if (!isTempPath(name)) continue;
     const path = join(dir, name);
     try {
       if (now - (await stat(path)).mtimeMs < olderThanMs) continue;

@@ -1,5 +1,6 @@
 /** qemu-img, as nova/virt/images.py and libvirt/utils.py call it: info to probe, create for disks. */
 import { runDiskCommand, UNTRUSTED_IMAGE_LIMITS } from './disk-command.js';
+import type { Qcow2OverlaySpec } from './qcow2-layout.js';
 
 /** What `qemu-img info --output=json` says about one file (oslo's QemuImgInfo, the fields Nova looks at). */
 export interface DiskInfo {
@@ -49,12 +50,11 @@ function optionValue(value: string): string {
 }
 
 /**
- * libvirt_utils.create_image(target, 'qcow2', size, backing_file=base): a copy-on-write overlay whose
- * backing format is the probed one (never guessed again by qemu at boot), inheriting the base's cluster
- * size as Nova does. Without a size the overlay is exactly as large as the base.
+ * `qemu-img create -f qcow2 -o backing_file=...,backing_fmt=...[,cluster_size=...] TARGET SIZE`, for the
+ * overlays qcow2-layout.ts does not lay out itself.
  */
-export async function createQcow2Overlay(target: string, base: string, baseInfo: DiskInfo, sizeBytes: number | null): Promise<void> {
-  const options = [`backing_file=${optionValue(base)}`, `backing_fmt=${baseInfo.format}`];
-  if (baseInfo.clusterSize !== null) options.push(`cluster_size=${baseInfo.clusterSize}`);
-  await runDiskCommand(['qemu-img', 'create', '-f', 'qcow2', '-o', options.join(','), target, ...(sizeBytes === null ? [] : [String(sizeBytes)])]);
+export async function qemuImgCreateOverlay(target: string, spec: Qcow2OverlaySpec): Promise<void> {
+  const options = [`backing_file=${optionValue(spec.backingFile)}`, `backing_fmt=${spec.backingFormat}`];
+  if (spec.clusterSize !== null) options.push(`cluster_size=${spec.clusterSize}`);
+  await runDiskCommand(['qemu-img', 'create', '-f', 'qcow2', '-o', options.join(','), target, String(spec.virtualSize)]);
 }
