@@ -3,12 +3,14 @@
  * run and prints Markdown tables with ratios (the README quotes them). Timings never appear in tests.
  */
 import os from 'node:os';
+import { benchBus } from './bus.js';
 import { benchConfigDrive } from './configdrive.js';
 import { benchMetadataApi } from './metadata-api.js';
 import { benchSpawn } from './spawn.js';
 
 const suites: Record<string, (quick: boolean) => Promise<string>> = {
   configdrive: benchConfigDrive,
+  bus: benchBus,
   spawn: benchSpawn,
   'metadata-api': benchMetadataApi,
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isJsonObject } from '../nova/json-fields.js';
 import { EnvelopeError } from './envelope-error.js';
 import { versionIsCompatible } from './oslo-version.js';
@@ -124,4 +125,22 @@ function parseJson(text: string, field: string): unknown {
   } catch (error) {
     throw new EnvelopeError(field, `is not JSON: ${(error as Error).message}`, text);
   }
+}
+
+/**
+ * The other direction (common.py serialize_msg): a message dict in the 2.0 envelope, as the rabbit driver
+ * puts RPC replies and messagingv2 notifications on the wire.
+ */
+export function encodeEnvelope(message: Record<string, unknown>): Buffer {
+  return Buffer.from(JSON.stringify({ 'oslo.version': OSLO_ENVELOPE_VERSION, 'oslo.message': JSON.stringify(message) }));
+}
+
+/** amqp.py _add_unique_id: a uuid4 hex that receivers use to drop duplicates. */
+export function uniqueId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+/** amqp.py pack_context: the request context flattened into `_context_<key>` entries. */
+export function packContext(context: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(context).map(([key, value]) => [`${CONTEXT_PREFIX}${key}`, value]));
 }

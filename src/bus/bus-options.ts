@@ -1,0 +1,81 @@
+/** What the bus reads from the configuration, checked once when the daemon starts. */
+import { ConfigError, type ConfigProblem } from '../config/config-error.js';
+import { maskSecret } from '../config/render.js';
+import type { NovaConfig } from '../config/schema.js';
+import { parseTransportUrl, type BrokerAddress } from './transport-url.js';
+import { TransportUrlError } from './transport-url-error.js';
+
+/** oslo.messaging's notification drivers that publish to the bus: 1.0 without the envelope, 2.0 with it. */
+export type NotificationDriver = 'messaging' | 'messagingv2';
+
+/** `[oslo_messaging_rabbit] ssl*`: TLS as oslo's _fetch_ssl_params sets it up. */
+export interface TlsOptions {
+  /** Verify the broker's certificate against this CA bundle; without one oslo (and we) do not verify. */
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+}
+
+export interface BrokerOptions {
+  brokers: BrokerAddress[];
+  tls: TlsOptions | null;
+  /** Negotiated with the broker as oslo's kombu connection does; 0 turns heartbeats off. */
+  heartbeatSeconds: number;
+}
+
+export interface BusOptions {
+  host: string;
+  controlExchange: string;
+  rpc: BrokerOptions;
+  /** The broker notifications go to (`[oslo_messaging_notifications] transport_url`, else the RPC one). */
+  notificationBroker: BrokerOptions;
+  quorumQueues: boolean;
+  /** `[DEFAULT] max_concurrent_builds`: builds at a time and the prefetch of each consumer; 0 = unlimited. */
+  maxConcurrentBuilds: number;
+  /** Drivers to publish versioned notifications with; empty when Nova would emit none. */
+  notificationDrivers: NotificationDriver[];
+  /** `[notifications] versioned_notifications_topics`. */
+  notificationTopics: string[];
+}
+
+/**
+ * Nova's rules (nova/rpc.py init): versioned notifications go out only when notification_format is
+ * "versioned" or "both", through each messaging driver listed (others, like log or noop, are not ours).
+ */
+export function notificationDrivers(config: Pick<NovaConfig, 'notifications' | 'oslo_messaging_notifications'>): NotificationDriver[] {
+  if (config.notifications.notification_format === 'unversioned') return [];
+  const drivers = config.oslo_messaging_notifications.driver;
+  return (['messaging', 'messagingv2'] as const).filter((driver) => drivers.includes(driver));
+}
+
+export function readBusOptions(config: NovaConfig): BusOptions {
+  const problems: ConfigProblem[] = [];
+  const brokersOf = (section: string, url: string): BrokerAddress[] => {
+    try {
+      return parseTransportUrl(url);
+    } catch (error) {
+      if (!(error instanceof TransportUrlError)) throw error;
+      problems.push({ section, option: 'transport_url', value: maskSecret(url), reason: error.reason });
+      return [];
+    }
+  };
+  const rabbit = config.oslo_messaging_rabbit;
+  const tls: TlsOptions | null = rabbit.ssl
+    ? { caFile: rabbit.ssl_ca_file || null, certFile: rabbit.ssl_cert_file || null, keyFile: rabbit.ssl_key_file || null }
+    : null;
+  const broker = (brokers: BrokerAddress[]): BrokerOptions => ({ brokers, tls, heartbeatSeconds: rabbit.heartbeat_timeout_threshold });
+  const rpc = broker(brokersOf('DEFAULT', config.DEFAULT.transport_url));
+  const notificationUrl = config.oslo_messaging_notifications.transport_url;
+  const notificationBroker = notificationUrl === null ? rpc : broker(brokersOf('oslo_messaging_notifications', notificationUrl));
+  if (problems.length > 0) throw new ConfigError(problems, 'invalid message bus options');
+  return {
+    host: config.DEFAULT.host,
+    controlExchange: config.DEFAULT.control_exchange,
+    rpc,
+    notificationBroker,
+    quorumQueues: rabbit.rabbit_quorum_queue,
+    maxConcurrentBuilds: config.DEFAULT.max_concurrent_builds,
+    notificationDrivers: notificationDrivers(config),
+    notificationTopics: config.notifications.versioned_notifications_topics,
+  };
+}

@@ -1,0 +1,429 @@
+/**
+ * What happens to one delivery, at least once and never twice: decode it, spawn the guest, and only then
+ * ack, or dead-letter it with the reason and then ack. Unlike oslo.messaging (which acks a cast before
+ * dispatching it), a crash or a lost connection leaves the message unacked, and the broker delivers it
+ * again. A message delivered again (same `_unique_id`; without one, the same body flagged redelivered) or
+ * a spawn of an instance this process has running or is spawning is acked without a second spawn; after
+ * a restart that memory is gone and the spawner's own idempotence per instance uuid takes over.
+ *
+ * The fate of a message is decided once; what follows from it (dead-letter, notification, RPC reply, ack)
+ * are steps that a later delivery of the same message finishes if the connection dropped halfway.
+ */
+import { createHash } from 'node:crypto';
+import type { MessageProperties, Options } from 'amqplib';
+import { SpawnFailed } from '../compute/spawn-failed.js';
+import type { SpawnResult } from '../compute/spawn-result.js';
+import type { Spawner } from '../compute/spawner.js';
+import type { Logger, LogContext } from '../log.js';
+import { BUILD_AND_RUN_INSTANCE } from '../nova/build-and-run-instance.js';
+import type { SpawnRequest } from '../nova/spawn-request.js';
+import { backoffDelay, sleep, type Backoff } from './backoff.js';
+import { BoundedMap } from './bounded-map.js';
+import { BuildSlots } from './build-slots.js';
+import { ConnectionLost } from './connection-lost.js';
+import type { PayloadSource } from './instance-create-payload.js';
+import { messageHints, NO_HINTS, type MessageHints } from './message-hints.js';
+import { MessageTooLarge } from './message-too-large.js';
+import type { InstanceCreateEvent } from './notifier.js';
+import { decodeBody, type DecodedBody, type OsloMessage } from './oslo-envelope.js';
+import { deadLetterHeaders, notificationFault, rejectionFor, remoteFailure, type Rejection } from './rejection.js';
+import { rpcReplyBody } from './rpc-reply.js';
+import { spawnMessageOf } from './spawn-message.js';
+import { DEAD_LETTER_EXCHANGE } from './topology.js';
+import { UnsupportedMethod } from './unsupported-method.js';
+
+/** One message as the consumer sees it, with the channel it came on hidden behind ack/requeue. */
+export interface Delivery {
+  body: Buffer;
+  properties: MessageProperties;
+  exchange: string;
+  routingKey: string;
+  redelivered: boolean;
+  /** False once the channel it came on has closed: its ack can no longer be sent. */
+  isOpen(): boolean;
+  /** False when the channel has closed (the broker will deliver the message again). */
+  ack(): boolean;
+  requeue(): boolean;
+}
+
+export interface Publisher {
+  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<void>;
+}
+
+export interface SpawnConsumerOptions {
+  host: string;
+  /** 0 = unlimited. */
+  maxConcurrentBuilds: number;
+  /** Larger bodies are dead-lettered unread. */
+  maxMessageBytes: number;
+  /** Attempts of a spawn that keeps failing transiently (1 = no retry), and the wait between them. */
+  retry: { maxAttempts: number; backoff: Backoff };
+  /** Messages and instances remembered for duplicate detection. */
+  memory: number;
+}
+
+export interface SpawnConsumerDeps {
+  spawner: Spawner;
+  /** Confirmed publishing on the connection the messages come from (dead letters, RPC replies). */
+  publisher: Publisher;
+  /** null when notifications are off. */
+  notify: ((event: InstanceCreateEvent) => Promise<void>) | null;
+  log: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Far above any real build_and_run_instance (Nova caps user_data at 64 KiB and personality files at a few
+ * KiB each), far below RabbitMQ's own limit: a body this large is refused before it is parsed.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SPAWN_RETRY = { maxAttempts: 5, backoff: { initialMs: 2000, maxMs: 60_000, jitter: 0.2 } };
+export const DEFAULT_MEMORY = 10_000;
+
+type StepKind = 'dead-letter' | 'notification' | 'reply';
+
+interface Step {
+  kind: StepKind;
+  run(): Promise<void>;
+}
+
+/** The decided fate of one message: the steps still to do before its ack. */
+class Fate {
+  readonly steps: Step[] = [];
+  /** Settling is serial per message: a redelivery waits for the first delivery's steps. */
+  private settling: Promise<unknown> = Promise.resolve();
+  readonly decided: Promise<'settle' | 'abandoned'>;
+  decide!: (outcome: 'settle' | 'abandoned') => void;
+
+  constructor(readonly log: LogContext) {
+    this.decided = new Promise((resolve) => (this.decide = resolve));
+  }
+
+  serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.settling.then(work, work);
+    this.settling = run.catch(() => undefined);
+    return run;
+  }
+}
+
+type SpawnOutcome = { kind: 'spawned'; result: SpawnResult } | { kind: 'failed'; error: unknown; attempts: number } | { kind: 'abandoned' };
+
+interface Parsed {
+  key: string;
+  /** Whether the key is the sender's `_unique_id` (a resend is a duplicate even when not flagged redelivered). */
+  senderKey: boolean;
+  decoded: DecodedBody | null;
+  error: unknown;
+  hints: MessageHints;
+}
+
+export class SpawnConsumer {
+  private readonly fates: BoundedMap<string, Fate>;
+  /** Instances this process has brought up (or found running). */
+  private readonly running: BoundedMap<string, string>;
+  private readonly spawning = new Map<string, Promise<SpawnOutcome>>();
+  private readonly slots: BuildSlots;
+  private readonly stopping = new AbortController();
+  private readonly now: () => Date;
+  private inFlight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly options: SpawnConsumerOptions,
+    private readonly deps: SpawnConsumerDeps,
+  ) {
+    if (!Number.isInteger(options.retry.maxAttempts) || options.retry.maxAttempts < 1) {
+      throw new RangeError(`retry.maxAttempts must be an integer of at least 1 (got ${options.retry.maxAttempts})`);
+    }
+    this.fates = new BoundedMap(options.memory);
+    this.running = new BoundedMap(options.memory);
+    this.slots = new BuildSlots(options.maxConcurrentBuilds);
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Deliveries being handled now. */
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /** Handles one delivery to its end; never rejects (a failure is logged and the message left to the broker). */
+  async handle(delivery: Delivery): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.process(delivery);
+    } catch (error) {
+      this.deps.log.error(`unexpected failure while handling a message: ${(error as Error).stack ?? String(error)}`);
+      await this.quarantine(delivery, error);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * After a failure of the daemon itself: the message goes to the dead-letter queue as internal-error, so
+   * that it is neither lost nor retried in a loop, nor left unacked holding a prefetch slot.
+   */
+  private async quarantine(delivery: Delivery, error: unknown): Promise<void> {
+    try {
+      await this.deadLetterStep(rejectionFor(error, NO_HINTS, 0), delivery, new Fate({})).run();
+      delivery.ack();
+    } catch (failure) {
+      this.deps.log.error(`the message could not be dead-lettered either and stays unacked: ${(failure as Error).message}`);
+    }
+  }
+
+  /** No more retries or waits: messages not yet settled are left unacked, for the broker to deliver again. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** Resolves when no delivery is being handled. */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
+    const { log } = this.deps;
+    const parsed = this.parse(delivery);
+    const known = this.fates.get(parsed.key);
+    if (known && (parsed.senderKey || delivery.redelivered)) {
+      log.info('duplicate delivery of a message already handled: acking without a second spawn', { ...known.log, redelivered: delivery.redelivered });
+      if ((await known.decided) === 'abandoned') return;
+      await this.settle(known, delivery);
+      return;
+    }
+    // The same body published again (not a redelivery) is a message of its own.
+    const key = known ? `${parsed.key}#${++this.sequence}` : parsed.key;
+    const fate = new Fate(logContext(parsed.hints));
+    this.fates.set(key, fate);
+    log.debug('message received', { ...fate.log, routing_key: delivery.routingKey, redelivered: delivery.redelivered, bytes: delivery.body.length });
+    let outcome: 'settle' | 'abandoned' = 'abandoned';
+    try {
+      outcome = await this.decide(fate, parsed, delivery);
+    } finally {
+      fate.decide(outcome);
+      if (outcome === 'abandoned') this.fates.delete(key);
+    }
+    if (outcome === 'settle') await this.settle(fate, delivery);
+  }
+
+  private parse(delivery: Delivery): Parsed {
+    const bodyKey = (): string => `sha256:${createHash('sha256').update(delivery.body).digest('hex')}`;
+    if (delivery.body.length > this.options.maxMessageBytes) {
+      return { key: bodyKey(), senderKey: false, decoded: null, error: new MessageTooLarge(delivery.body.length, this.options.maxMessageBytes), hints: NO_HINTS };
+    }
+    try {
+      const decoded = decodeBody(delivery.body, delivery.properties.contentType as string | undefined);
+      const uniqueId = decoded.kind === 'oslo' ? decoded.message.unique_id : null;
+      return { key: uniqueId ?? bodyKey(), senderKey: uniqueId !== null, decoded, error: null, hints: messageHints(decoded) };
+    } catch (error) {
+      return { key: bodyKey(), senderKey: false, decoded: null, error, hints: NO_HINTS };
+    }
+  }
+
+  /** Works out the message's fate and queues its steps; 'abandoned' when the daemon stopped first. */
+  private async decide(fate: Fate, parsed: Parsed, delivery: Delivery): Promise<'settle' | 'abandoned'> {
+    const oslo = parsed.decoded?.kind === 'oslo' ? parsed.decoded.message : null;
+    let request: SpawnRequest;
+    try {
+      if (parsed.error !== null) throw parsed.error;
+      if (oslo && (oslo.method !== BUILD_AND_RUN_INSTANCE || oslo.namespace !== null)) throw new UnsupportedMethod(oslo.method, oslo.namespace);
+      request = spawnMessageOf(parsed.decoded!).request;
+    } catch (error) {
+      const rejection = rejectionFor(error, parsed.hints, 0);
+      // instance.create.error only for a create: another method's instance may well be running.
+      const create = rejection.instanceUuid !== null && (oslo === null || oslo.method === BUILD_AND_RUN_INSTANCE);
+      const source: PayloadSource = { uuid: rejection.instanceUuid!, context: contextIds(parsed.hints.context) };
+      this.reject(fate, rejection, delivery, oslo, create ? { source, context: parsed.hints.context } : null);
+      return 'settle';
+    }
+
+    const uuid = request.instance.uuid;
+    Object.assign(fate.log, { instance: uuid, request_id: request.context.request_id ?? undefined });
+    const context = oslo?.context ?? { ...request.context };
+    const domain = this.running.get(uuid);
+    if (domain !== undefined) {
+      this.deps.log.info('instance already running: acking without a second spawn', { ...fate.log, domain });
+      this.succeed(fate, oslo, null);
+      return 'settle';
+    }
+    const ongoing = this.spawning.get(uuid);
+    if (ongoing) {
+      this.deps.log.info('instance is being spawned for another message: waiting for that spawn', fate.log);
+      return this.conclude(fate, await ongoing, { request, oslo, context, delivery, hints: parsed.hints, notifies: false });
+    }
+
+    const spawn = this.spawnWithRetries(request, fate, context);
+    this.spawning.set(uuid, spawn);
+    try {
+      return this.conclude(fate, await spawn, { request, oslo, context, delivery, hints: parsed.hints, notifies: true });
+    } finally {
+      this.spawning.delete(uuid);
+    }
+  }
+
+  /** Queues the steps that follow from a spawn's outcome (`notifies`: this message's own spawn, not a duplicate's wait). */
+  private conclude(
+    fate: Fate,
+    outcome: SpawnOutcome,
+    message: { request: SpawnRequest; oslo: OsloMessage | null; context: Record<string, unknown>; delivery: Delivery; hints: MessageHints; notifies: boolean },
+  ): 'settle' | 'abandoned' {
+    const { request, oslo, context, delivery, notifies } = message;
+    if (outcome.kind === 'abandoned') return 'abandoned';
+    if (outcome.kind === 'spawned') {
+      const { result } = outcome;
+      this.running.set(result.uuid, result.domain);
+      this.deps.log.info(notifies ? `instance ${result.outcome}: acking` : "the other message's spawn succeeded: acking without a second spawn", {
+        ...fate.log,
+        domain: result.domain,
+        outcome: result.outcome,
+      });
+      this.succeed(fate, oslo, notifies ? { phase: 'end', source: { request }, context, domain: result.domain } : null);
+      return 'settle';
+    }
+    const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
+    this.reject(fate, rejectionFor(outcome.error, hints, outcome.attempts), delivery, oslo, notifies ? { source: { request }, context } : null);
+    return 'settle';
+  }
+
+  /** The spawn, retried while it fails transiently. */
+  private async spawnWithRetries(request: SpawnRequest, fate: Fate, context: Record<string, unknown>): Promise<SpawnOutcome> {
+    const { retry } = this.options;
+    const release = await this.slots.acquire();
+    try {
+      if (this.stopping.signal.aborted) return { kind: 'abandoned' };
+      await this.notify({ phase: 'start', source: { request }, context }, fate);
+      for (let attempt = 1; ; attempt++) {
+        this.deps.log.info('spawning', { ...fate.log, attempt });
+        try {
+          return { kind: 'spawned', result: await this.deps.spawner.spawn(request) };
+        } catch (error) {
+          const transient = error instanceof SpawnFailed && error.transient;
+          if (!transient || attempt >= retry.maxAttempts) return { kind: 'failed', error, attempts: attempt };
+          const delay = backoffDelay(retry.backoff, attempt);
+          this.deps.log.warning(`spawn failed transiently, retrying in ${delay} ms (attempt ${attempt} of ${retry.maxAttempts}): ${(error as Error).message}`, fate.log);
+          await sleep(delay, this.stopping.signal);
+          if (this.stopping.signal.aborted) {
+            this.deps.log.info('stopping: the spawn is left for the broker to deliver again', fate.log);
+            return { kind: 'abandoned' };
+          }
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private succeed(fate: Fate, oslo: OsloMessage | null, notification: InstanceCreateEvent | null): void {
+    if (notification) fate.steps.push(this.notificationStep(notification, fate));
+    if (oslo?.msg_id && oslo.reply_q) fate.steps.push(this.replyStep(oslo.reply_q, rpcReplyBody(oslo.msg_id, { result: null })));
+  }
+
+  private reject(
+    fate: Fate,
+    rejection: Rejection,
+    delivery: Delivery,
+    oslo: OsloMessage | null,
+    notification: Pick<InstanceCreateEvent, 'source' | 'context'> | null,
+  ): void {
+    this.deps.log.warning(`message rejected (${rejection.reason}), dead-lettering it: ${rejection.detail}`, { ...fate.log, reason: rejection.reason, attempts: rejection.attempts });
+    fate.steps.push(this.deadLetterStep(rejection, delivery, fate));
+    if (notification) fate.steps.push(this.notificationStep({ ...notification, phase: 'error', fault: notificationFault(rejection) }, fate));
+    if (oslo?.msg_id && oslo.reply_q) {
+      fate.steps.push(this.replyStep(oslo.reply_q, rpcReplyBody(oslo.msg_id, { failure: remoteFailure(rejection, oslo) })));
+    }
+  }
+
+  private deadLetterStep(rejection: Rejection, delivery: Delivery, fate: Fate): Step {
+    // The copy keeps the body and the properties a reader needs; not the expiration (it would expire in the
+    // dead-letter queue) nor the user id (the broker checks it against our own).
+    const { contentType, contentEncoding, headers, priority, correlationId, replyTo, messageId, timestamp, type, appId } = delivery.properties;
+    const ours = deadLetterHeaders(rejection, { exchange: delivery.exchange, routingKey: delivery.routingKey, host: this.options.host, now: this.now() });
+    const properties = (withOriginalHeaders: boolean): Options.Publish =>
+      Object.fromEntries(
+        Object.entries({
+          contentType, contentEncoding, priority, correlationId, replyTo, messageId, timestamp, type, appId,
+          deliveryMode: 2,
+          headers: withOriginalHeaders ? { ...(headers ?? {}), ...ours } : ours,
+        }).filter(([, value]) => value !== undefined),
+      );
+    return {
+      kind: 'dead-letter',
+      run: async () => {
+        try {
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, properties(true));
+        } catch (error) {
+          // The sender's own headers made the table too large to encode: ours alone still say why.
+          if (!(error instanceof RangeError)) throw error;
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, properties(false));
+        }
+        this.deps.log.info(`dead-lettered to ${DEAD_LETTER_EXCHANGE}`, { ...fate.log, reason: rejection.reason });
+      },
+    };
+  }
+
+  private notificationStep(event: InstanceCreateEvent, fate: Fate): Step {
+    return { kind: 'notification', run: () => this.notify(event, fate) };
+  }
+
+  private replyStep(replyQueue: string, body: Buffer): Step {
+    return {
+      kind: 'reply',
+      run: () => this.deps.publisher.publish('', replyQueue, body, { contentType: 'application/json', contentEncoding: 'utf-8' }),
+    };
+  }
+
+  /** Notifications never hold a spawn back: a failure to publish one is logged, as Nova's notifier does. */
+  private async notify(event: InstanceCreateEvent, fate: Fate): Promise<void> {
+    if (!this.deps.notify) return;
+    try {
+      await this.deps.notify(event);
+      this.deps.log.debug(`notification instance.create.${event.phase} published`, fate.log);
+    } catch (error) {
+      if (event.phase !== 'start' && error instanceof ConnectionLost) throw error;
+      this.deps.log.warning(`notification instance.create.${event.phase} not published: ${(error as Error).message}`, fate.log);
+    }
+  }
+
+  /**
+   * Runs the steps still to do, then acks. A step that fails because the connection dropped stays to do,
+   * for the next delivery of the message; a dead letter that the broker refused is retried after a pause
+   * (the message goes back to the queue); a notification or reply that fails otherwise is logged and dropped.
+   */
+  private settle(fate: Fate, delivery: Delivery): Promise<void> {
+    return fate.serially(async () => {
+      while (fate.steps.length > 0) {
+        const step = fate.steps[0]!;
+        try {
+          await step.run();
+        } catch (error) {
+          if (!delivery.isOpen()) {
+            this.deps.log.warning(`connection lost before ${step.kind} could be done: the broker will deliver the message again`, fate.log);
+            return;
+          }
+          if (step.kind === 'dead-letter') {
+            const delay = backoffDelay(this.options.retry.backoff, 1);
+            this.deps.log.error(`dead-lettering failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
+            await sleep(delay, this.stopping.signal);
+            delivery.requeue();
+            return;
+          }
+          this.deps.log.warning(`${step.kind} failed and is dropped: ${(error as Error).message}`, fate.log);
+        }
+        fate.steps.shift();
+      }
+      if (!delivery.ack()) this.deps.log.warning('channel closed before the ack: the broker will deliver the message again', fate.log);
+    });
+  }
+}
+
+function logContext(hints: MessageHints): LogContext {
+  return { instance: hints.instanceUuid ?? undefined, request_id: hints.requestId ?? undefined };
+}
+
+function contextIds(context: Record<string, unknown>): { request_id: string | null; user_id: string | null; project_id: string | null } {
+  const text = (key: string): string | null => (typeof context[key] === 'string' ? (context[key] as string) : null);
+  return { request_id: text('request_id'), user_id: text('user_id'), project_id: text('project_id') };
+}

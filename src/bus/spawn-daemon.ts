@@ -1,0 +1,200 @@
+/**
+ * The message bus side of `nova-spawnd run`: the broker connection(s), the topology declared on each
+ * (re)connect, the consumers of compute, compute.<host> and the fanout queue, and an orderly stop.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Spawner } from '../compute/spawner.js';
+import type { Logger } from '../log.js';
+import type { Backoff } from './backoff.js';
+import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
+import type { BusOptions } from './bus-options.js';
+import { Notifier } from './notifier.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MEMORY,
+  DEFAULT_SPAWN_RETRY,
+  SpawnConsumer,
+  type Delivery,
+  type SpawnConsumerOptions,
+} from './spawn-consumer.js';
+import { consumedQueues, declareTopology, fanoutQueueName, rpcTopology, type Topology } from './topology.js';
+
+export interface SpawnDaemonOptions {
+  bus: BusOptions;
+  /** Defaults: DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_RETRY, DEFAULT_MEMORY. */
+  consumer?: Partial<Pick<SpawnConsumerOptions, 'maxMessageBytes' | 'retry' | 'memory'>>;
+  /** Default DEFAULT_RECONNECT (oslo's rabbit_retry_interval 1 s, doubling, rabbit_interval_max 30 s). */
+  reconnect?: Backoff;
+  connectTimeoutMs?: number;
+}
+
+export interface SpawnDaemonDeps {
+  spawner: Spawner;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** oslo.service's graceful_shutdown_timeout default: how long a stop waits for builds in flight. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;
+
+export class SpawnDaemon {
+  private readonly rpc: BrokerConnection;
+  private readonly notifications: BrokerConnection | null;
+  private readonly consumer: SpawnConsumer;
+  private readonly notifier: Notifier;
+  private readonly topology: Topology;
+  /** Named once per process and kept across reconnects, as oslo's Consumer keeps it. */
+  private readonly fanoutQueue: string;
+  /** The consuming channel of the current connection and its consumer tags, for cancelling on stop. */
+  private consuming: { channel: Channel; tags: string[] } | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly options: SpawnDaemonOptions,
+    private readonly deps: SpawnDaemonDeps,
+  ) {
+    const { bus } = options;
+    const log = deps.log;
+    this.fanoutQueue = fanoutQueueName();
+    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, quorumQueues: bus.quorumQueues, fanoutQueue: this.fanoutQueue });
+    const common = {
+      reconnect: options.reconnect ?? DEFAULT_RECONNECT,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    };
+    const shared = bus.notificationBroker === bus.rpc;
+    this.rpc = new BrokerConnection({ ...bus.rpc, ...common, name: `nova-spawnd:${bus.host}`, log: log.child('rpc'), setup: (session) => this.setup(session, shared) });
+    this.notifications = shared
+      ? null
+      : new BrokerConnection({
+          ...bus.notificationBroker,
+          ...common,
+          name: `nova-spawnd:${bus.host}:notifications`,
+          log: log.child('notifications'),
+          setup: async (session) => {
+            const channel = await session.model.createChannel();
+            await declareTopology(channel, this.notifier.topology());
+            await channel.close();
+          },
+        });
+    const notificationBroker = this.notifications ?? this.rpc;
+    this.notifier = new Notifier(bus, notificationBroker, deps.now);
+    this.consumer = new SpawnConsumer(
+      {
+        host: bus.host,
+        maxConcurrentBuilds: bus.maxConcurrentBuilds,
+        maxMessageBytes: options.consumer?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        retry: options.consumer?.retry ?? DEFAULT_SPAWN_RETRY,
+        memory: options.consumer?.memory ?? DEFAULT_MEMORY,
+      },
+      {
+        spawner: deps.spawner,
+        publisher: this.rpc,
+        notify: this.notifier.enabled ? (event) => this.notifier.instanceCreate(event) : null,
+        log: log.child('consumer'),
+        ...(deps.now ? { now: deps.now } : {}),
+      },
+    );
+  }
+
+  /** Connects in the background (retrying until it can) and starts consuming on every connection. */
+  start(): void {
+    this.rpc.start();
+    this.notifications?.start();
+  }
+
+  /** Resolves once the daemon consumes (and, with a separate notification broker, can notify). */
+  async ready(): Promise<void> {
+    await Promise.all([this.rpc.connected(), this.notifications?.connected()]);
+  }
+
+  /** Deliveries being handled now. */
+  get busy(): number {
+    return this.consumer.busy;
+  }
+
+  /**
+   * Stops consuming, lets builds in flight finish for up to `timeoutMs`, then closes the connections: a
+   * message not settled by then stays unacked and the broker gives it to the next consumer. Resolves with
+   * whether every build finished in time.
+   */
+  async stop(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<boolean> {
+    this.stopping = true;
+    const log = this.deps.log;
+    const consuming = this.consuming;
+    this.consuming = null;
+    if (consuming) {
+      await Promise.all(consuming.tags.map((tag) => consuming.channel.cancel(tag).catch(() => undefined)));
+    }
+    // Builds waiting for a slot or between retries will not start again; those running finish.
+    this.consumer.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.consumer.idle().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) log.warning(`${this.consumer.busy} build(s) still running after ${timeoutMs} ms: leaving them unacked for redelivery`);
+    // As oslo's Connection.close does: the per-process fanout queue has no reader after us.
+    await consuming?.channel.deleteQueue(this.fanoutQueue).catch(() => undefined);
+    await Promise.all([this.rpc.close(), this.notifications?.close()]);
+    return finished;
+  }
+
+  private async setup(session: BrokerSession, declareNotifications: boolean): Promise<void> {
+    const channel = await session.model.createChannel();
+    let open = true;
+    channel.on('error', (error: Error) => session.fail(`consuming channel failed: ${error.message}`));
+    channel.on('close', () => {
+      open = false;
+      if (!this.stopping) session.fail('consuming channel closed');
+    });
+    await declareTopology(channel, this.topology);
+    if (declareNotifications && this.notifier.enabled) await declareTopology(channel, this.notifier.topology());
+    // Per consumer (RabbitMQ's basic.qos global=false; quorum queues support no other): the build slots
+    // bound the builds across the three queues to max_concurrent_builds.
+    await channel.prefetch(this.options.bus.maxConcurrentBuilds);
+    const tags: string[] = [];
+    for (const queue of consumedQueues(this.topology)) {
+      const { consumerTag } = await channel.consume(queue, (message) => {
+        if (message === null) {
+          session.fail(`the broker cancelled the consumer of ${queue}`);
+          return;
+        }
+        void this.consumer.handle(toDelivery(message, channel, () => open));
+      });
+      tags.push(consumerTag);
+    }
+    if (this.stopping) {
+      await channel.close().catch(() => undefined);
+      return;
+    }
+    this.consuming = { channel, tags };
+    this.deps.log.info(`consuming ${consumedQueues(this.topology).join(', ')}`, {
+      exchange: this.options.bus.controlExchange,
+      prefetch: this.options.bus.maxConcurrentBuilds,
+    });
+  }
+}
+
+function toDelivery(message: ConsumeMessage, channel: Channel, isOpen: () => boolean): Delivery {
+  const attempt = (action: () => void): boolean => {
+    if (!isOpen()) return false;
+    try {
+      action();
+      return true;
+    } catch {
+      // IllegalOperationError: the channel closed since isOpen() looked.
+      return false;
+    }
+  };
+  return {
+    body: message.content,
+    properties: message.properties,
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    redelivered: message.fields.redelivered,
+    isOpen,
+    ack: () => attempt(() => channel.ack(message)),
+    requeue: () => attempt(() => channel.nack(message, false, true)),
+  };
+}

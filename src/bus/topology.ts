@@ -1,0 +1,133 @@
+/**
+ * The exchanges and queues the daemon declares, as data: exactly what nova-compute's oslo.messaging rabbit
+ * driver declares for an RPC server on topic "compute" and server `host` (amqpdriver.py listen ->
+ * impl_rabbit.py declare_topic_consumer x2 + declare_fanout_consumer), what its notifier declares before
+ * publishing (_publish_and_creates_default_queue), and our dead-letter exchange and queue. RabbitMQ refuses
+ * (406 PRECONDITION_FAILED) a redeclaration whose flags or arguments differ, so every flag here is oslo's.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Channel } from 'amqplib';
+
+export const COMPUTE_TOPIC = 'compute';
+
+/** Where messages we cannot or will not process go, with headers naming why (dead-letter.ts). */
+export const DEAD_LETTER_EXCHANGE = 'nova-spawnd.dead';
+export const DEAD_LETTER_QUEUE = 'nova-spawnd.dead';
+
+/** oslo's rabbit_transient_queues_ttl default: an unused fanout queue disappears after 30 minutes. */
+const TRANSIENT_QUEUE_TTL_MS = 1_800_000;
+
+export interface ExchangeDeclaration {
+  name: string;
+  type: 'topic' | 'fanout';
+  durable: boolean;
+  autoDelete: boolean;
+}
+
+export interface QueueDeclaration {
+  name: string;
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: Record<string, unknown>;
+  exchange: string;
+  routingKey: string;
+}
+
+export interface Topology {
+  exchanges: ExchangeDeclaration[];
+  queues: QueueDeclaration[];
+}
+
+export interface RpcTopologyOptions {
+  controlExchange: string;
+  host: string;
+  quorumQueues: boolean;
+  /** Chosen once per process (fanoutQueueName) and kept across reconnects, as oslo's Consumer keeps it. */
+  fanoutQueue: string;
+}
+
+/** oslo's declare_fanout_consumer names the queue `<topic>_fanout_<uuid4 hex>`. */
+export function fanoutQueueName(topic = COMPUTE_TOPIC): string {
+  return `${topic}_fanout_${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * oslo's _get_queue_arguments for topic queues: quorum queues carry x-queue-type (and oslo makes them and
+ * their exchange durable, whatever amqp_durable_queues says).
+ */
+function topicQueueArguments(quorumQueues: boolean): Record<string, unknown> {
+  return quorumQueues ? { 'x-queue-type': 'quorum' } : {};
+}
+
+function controlExchange(name: string, quorumQueues: boolean): ExchangeDeclaration {
+  return { name, type: 'topic', durable: quorumQueues, autoDelete: false };
+}
+
+/** The queues the consumer reads from, in the order oslo declares them, plus the dead-letter pair. */
+export function rpcTopology(options: RpcTopologyOptions): Topology {
+  const { controlExchange: exchange, host, quorumQueues, fanoutQueue } = options;
+  const topicQueue = (name: string): QueueDeclaration => ({
+    name,
+    durable: quorumQueues,
+    autoDelete: false,
+    arguments: topicQueueArguments(quorumQueues),
+    exchange,
+    routingKey: name,
+  });
+  const fanoutExchange = `${COMPUTE_TOPIC}_fanout`;
+  return {
+    exchanges: [
+      controlExchange(exchange, quorumQueues),
+      { name: fanoutExchange, type: 'fanout', durable: false, autoDelete: true },
+      { name: DEAD_LETTER_EXCHANGE, type: 'fanout', durable: true, autoDelete: false },
+    ],
+    queues: [
+      topicQueue(COMPUTE_TOPIC),
+      topicQueue(`${COMPUTE_TOPIC}.${host}`),
+      {
+        name: fanoutQueue,
+        durable: false,
+        autoDelete: false,
+        arguments: { 'x-expires': TRANSIENT_QUEUE_TTL_MS },
+        exchange: fanoutExchange,
+        routingKey: COMPUTE_TOPIC,
+      },
+      { name: DEAD_LETTER_QUEUE, durable: true, autoDelete: false, arguments: {}, exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
+    ],
+  };
+}
+
+/** The queues the daemon consumes: every RPC queue of rpcTopology but the dead-letter one. */
+export function consumedQueues(topology: Topology): string[] {
+  return topology.queues.filter((queue) => queue.exchange !== DEAD_LETTER_EXCHANGE).map((queue) => queue.name);
+}
+
+/**
+ * What oslo's notifier declares before its first publish to `<topic>.<priority>`: the control exchange and
+ * a queue of that name bound to it, so that notifications wait for a consumer that has not started yet.
+ */
+export function notificationTopology(options: { controlExchange: string; quorumQueues: boolean; routingKeys: string[] }): Topology {
+  const exchange = controlExchange(options.controlExchange, options.quorumQueues);
+  return {
+    exchanges: [exchange],
+    queues: options.routingKeys.map((name) => ({
+      name,
+      durable: exchange.durable,
+      autoDelete: exchange.autoDelete,
+      arguments: topicQueueArguments(options.quorumQueues),
+      exchange: exchange.name,
+      routingKey: name,
+    })),
+  };
+}
+
+/** Declares every exchange, then every queue with its binding; safe to repeat after each reconnect. */
+export async function declareTopology(channel: Channel, topology: Topology): Promise<void> {
+  for (const exchange of topology.exchanges) {
+    await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable, autoDelete: exchange.autoDelete });
+  }
+  for (const queue of topology.queues) {
+    await channel.assertQueue(queue.name, { durable: queue.durable, autoDelete: queue.autoDelete, arguments: queue.arguments });
+    await channel.bindQueue(queue.name, queue.exchange, queue.routingKey);
+  }
+}

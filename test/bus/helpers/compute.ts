@@ -1,0 +1,55 @@
+/**
+ * The real spawn pipeline for the bus tests: SpawnPipeline with the real image cache and local disks
+ * (qemu-img overlays over a small qcow2 image seeded in `_base`), on libvirt `uri`.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { SpawnPipeline } from '../../../src/compute/spawn-pipeline.js';
+import { getLogger } from '../../../src/log.js';
+import { LibvirtConnection } from '../../../src/virt/connection.js';
+import { ImageCache, LocalDiskPreparer } from '../../../src/virt/imagecache/index.js';
+import { seedImage } from '../../compute/seed-image.js';
+import { testOptions } from '../../metadata/fixtures.js';
+import { virtOptions } from '../../virt/fixtures.js';
+
+/** The image every test spawn boots: cached, so no Glance is needed. */
+export const CACHED_IMAGE_ID = '1a2b3c4d-5e6f-4a0b-9c8d-7e6f5a4b3c2d';
+/** An image that is neither in the cache nor downloadable ([glance] api_servers is empty). */
+export const MISSING_IMAGE_ID = 'deadbeef-0000-4000-8000-00000000dead';
+
+export interface TestCompute {
+  spawner: SpawnPipeline;
+  connection: LibvirtConnection;
+  instancesPath: string;
+  close(): Promise<void>;
+}
+
+/** An instances_path with the cached image, for the daemon in this process or in a child. */
+export function prepareInstancesPath(): { root: string; instancesPath: string } {
+  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-bus-'));
+  // qemu runs as libvirt-qemu: on qemu:///system it must reach the disks under here.
+  chmodSync(root, 0o755);
+  const instancesPath = join(root, 'instances');
+  seedImage(instancesPath, CACHED_IMAGE_ID);
+  return { root, instancesPath };
+}
+
+export async function testCompute(uri = 'test:///default'): Promise<TestCompute> {
+  const { root, instancesPath } = prepareInstancesPath();
+  const connection = new LibvirtConnection(uri);
+  const cache = new ImageCache({ instancesPath, apiServers: [] });
+  const spawner = new SpawnPipeline(
+    { virt: virtOptions({ instances_path: instancesPath, virt_type: 'qemu' }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
+    { connection, disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: null }), log: getLogger('test.compute') },
+  );
+  return {
+    spawner,
+    connection,
+    instancesPath,
+    close: async () => {
+      await connection.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
