@@ -3,6 +3,7 @@ import { ConfigError, type ConfigProblem } from '../config/config-error.js';
 import { maskSecret } from '../config/render.js';
 import type { NovaConfig } from '../config/schema.js';
 import { parseTransportUrl, type BrokerAddress } from './transport-url.js';
+import type { QueueMode } from './topology.js';
 import { TransportUrlError } from './transport-url-error.js';
 
 /** oslo.messaging's notification drivers that publish to the bus: 1.0 without the envelope, 2.0 with it. */
@@ -29,7 +30,7 @@ export interface BusOptions {
   rpc: BrokerOptions;
   /** The broker notifications go to (`[oslo_messaging_notifications] transport_url`, else the RPC one). */
   notificationBroker: BrokerOptions;
-  quorumQueues: boolean;
+  queueMode: QueueMode;
   /** `[DEFAULT] max_concurrent_builds`: builds at a time and the prefetch of each consumer; 0 = unlimited. */
   maxConcurrentBuilds: number;
   /** Drivers to publish versioned notifications with; empty when Nova would emit none. */
@@ -73,7 +74,12 @@ export function readBusOptions(config: NovaConfig): BusOptions {
     controlExchange: config.DEFAULT.control_exchange,
     rpc,
     notificationBroker,
-    quorumQueues: rabbit.rabbit_quorum_queue,
+    queueMode: {
+      quorum: rabbit.rabbit_quorum_queue,
+      // oslo's Connection.durable: quorum queues are always durable.
+      durable: rabbit.amqp_durable_queues || rabbit.rabbit_quorum_queue,
+      autoDelete: rabbit.amqp_auto_delete,
+    },
     maxConcurrentBuilds: config.DEFAULT.max_concurrent_builds,
     notificationDrivers: notificationDrivers(config),
     notificationTopics: config.notifications.versioned_notifications_topics,

@@ -23,7 +23,7 @@ export interface InstanceCreateEvent {
 
 const PRIORITY: Record<CreatePhase, NotificationPriority> = { start: 'INFO', end: 'INFO', error: 'ERROR' };
 
-type NotifierOptions = Pick<BusOptions, 'host' | 'controlExchange' | 'quorumQueues' | 'notificationDrivers' | 'notificationTopics'>;
+type NotifierOptions = Pick<BusOptions, 'host' | 'controlExchange' | 'queueMode' | 'notificationDrivers' | 'notificationTopics'>;
 
 export class Notifier {
   constructor(
@@ -40,7 +40,7 @@ export class Notifier {
   /** The queues oslo's notifier would have declared before publishing (declared on every connection). */
   topology(): Topology {
     const keys = this.options.notificationTopics.flatMap((topic) => [routingKey(topic, 'INFO'), routingKey(topic, 'ERROR')]);
-    return notificationTopology({ controlExchange: this.options.controlExchange, quorumQueues: this.options.quorumQueues, routingKeys: keys });
+    return notificationTopology({ controlExchange: this.options.controlExchange, queueMode: this.options.queueMode, routingKeys: keys });
   }
 
   async instanceCreate(event: InstanceCreateEvent): Promise<void> {

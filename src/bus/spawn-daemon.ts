@@ -56,7 +56,7 @@ export class SpawnDaemon {
     const { bus } = options;
     const log = deps.log;
     this.fanoutQueue = fanoutQueueName();
-    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, quorumQueues: bus.quorumQueues, fanoutQueue: this.fanoutQueue });
+    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue });
     const common = {
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,

@@ -41,7 +41,7 @@ export interface Topology {
 export interface RpcTopologyOptions {
   controlExchange: string;
   host: string;
-  quorumQueues: boolean;
+  queueMode: QueueMode;
   /** Chosen once per process (fanoutQueueName) and kept across reconnects, as oslo's Consumer keeps it. */
   fanoutQueue: string;
 }
@@ -52,32 +52,39 @@ export function fanoutQueueName(topic = COMPUTE_TOPIC): string {
 }
 
 /**
- * oslo's _get_queue_arguments for topic queues: quorum queues carry x-queue-type (and oslo makes them and
- * their exchange durable, whatever amqp_durable_queues says).
+ * How oslo declares the control exchange and its topic queues, from [oslo_messaging_rabbit]: durable with
+ * amqp_durable_queues or quorum queues (oslo's Connection.durable), auto-delete with amqp_auto_delete.
  */
-function topicQueueArguments(quorumQueues: boolean): Record<string, unknown> {
-  return quorumQueues ? { 'x-queue-type': 'quorum' } : {};
+export interface QueueMode {
+  quorum: boolean;
+  durable: boolean;
+  autoDelete: boolean;
 }
 
-function controlExchange(name: string, quorumQueues: boolean): ExchangeDeclaration {
-  return { name, type: 'topic', durable: quorumQueues, autoDelete: false };
+/** oslo's _get_queue_arguments for topic queues: quorum queues carry x-queue-type. */
+function topicQueueArguments(mode: QueueMode): Record<string, unknown> {
+  return mode.quorum ? { 'x-queue-type': 'quorum' } : {};
+}
+
+function controlExchange(name: string, mode: QueueMode): ExchangeDeclaration {
+  return { name, type: 'topic', durable: mode.durable, autoDelete: mode.autoDelete };
 }
 
 /** The queues the consumer reads from, in the order oslo declares them, plus the dead-letter pair. */
 export function rpcTopology(options: RpcTopologyOptions): Topology {
-  const { controlExchange: exchange, host, quorumQueues, fanoutQueue } = options;
+  const { controlExchange: exchange, host, queueMode, fanoutQueue } = options;
   const topicQueue = (name: string): QueueDeclaration => ({
     name,
-    durable: quorumQueues,
-    autoDelete: false,
-    arguments: topicQueueArguments(quorumQueues),
+    durable: queueMode.durable,
+    autoDelete: queueMode.autoDelete,
+    arguments: topicQueueArguments(queueMode),
     exchange,
     routingKey: name,
   });
   const fanoutExchange = `${COMPUTE_TOPIC}_fanout`;
   return {
     exchanges: [
-      controlExchange(exchange, quorumQueues),
+      controlExchange(exchange, queueMode),
       { name: fanoutExchange, type: 'fanout', durable: false, autoDelete: true },
       { name: DEAD_LETTER_EXCHANGE, type: 'fanout', durable: true, autoDelete: false },
     ],
@@ -106,15 +113,15 @@ export function consumedQueues(topology: Topology): string[] {
  * What oslo's notifier declares before its first publish to `<topic>.<priority>`: the control exchange and
  * a queue of that name bound to it, so that notifications wait for a consumer that has not started yet.
  */
-export function notificationTopology(options: { controlExchange: string; quorumQueues: boolean; routingKeys: string[] }): Topology {
-  const exchange = controlExchange(options.controlExchange, options.quorumQueues);
+export function notificationTopology(options: { controlExchange: string; queueMode: QueueMode; routingKeys: string[] }): Topology {
+  const exchange = controlExchange(options.controlExchange, options.queueMode);
   return {
     exchanges: [exchange],
     queues: options.routingKeys.map((name) => ({
       name,
       durable: exchange.durable,
       autoDelete: exchange.autoDelete,
-      arguments: topicQueueArguments(options.quorumQueues),
+      arguments: topicQueueArguments(options.queueMode),
       exchange: exchange.name,
       routingKey: name,
     })),

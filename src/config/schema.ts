@@ -72,6 +72,8 @@ export interface NovaConfig {
     heartbeat_timeout_threshold: number;
     heartbeat_rate: number;
     rabbit_quorum_queue: boolean;
+    amqp_durable_queues: boolean;
+    amqp_auto_delete: boolean;
     ssl: boolean;
     ssl_ca_file: string;
     ssl_cert_file: string;
@@ -269,6 +271,14 @@ export const schema: Schema = {
     ),
     heartbeat_rate: option(integerType({ min: 1 }), 2, 'How many times per heartbeat_timeout_threshold the heartbeat is checked.'),
     rabbit_quorum_queue: option(booleanType, false, 'Declare the compute queues as quorum queues (x-queue-type=quorum), durable.'),
+    amqp_durable_queues: option(
+      booleanType,
+      false,
+      'Declare the control exchange and the compute queues durable (always so with quorum queues). Must match the other services of the deployment: RabbitMQ refuses a redeclaration with other flags.',
+    ),
+    amqp_auto_delete: option(booleanType, false, 'Declare the control exchange and the compute queues auto-delete.', {
+      deprecated: [{ section: 'DEFAULT' }],
+    }),
     ssl: option(booleanType, false, 'Connect to RabbitMQ over TLS (amqps).', { deprecated: [{ name: 'rabbit_use_ssl' }] }),
     ssl_ca_file: option(stringType(), '', 'CA certificates file for verifying the broker (TLS).', { deprecated: [{ name: 'kombu_ssl_ca_certs' }] }),
     ssl_cert_file: option(stringType(), '', 'Client certificate file (TLS).', { deprecated: [{ name: 'kombu_ssl_certfile' }] }),

@@ -138,14 +138,20 @@ function normalised(listing: Awaited<ReturnType<typeof listDeclarations>>): Awai
   };
 }
 
-describe.each([false, true])('declarations with rabbit_quorum_queue = %s', (quorum) => {
+describe.each([
+  ['classic queues', {}],
+  ['rabbit_quorum_queue = True', { rabbit_quorum_queue: 'True' }],
+  ['amqp_durable_queues = True', { amqp_durable_queues: 'True' }],
+  ['amqp_auto_delete = True', { amqp_auto_delete: 'True' }],
+] as [string, Record<string, string>][])('declarations with %s', (name, rabbitOptions) => {
   test("are exactly what nova-compute's oslo.messaging declares (queues, arguments, exchanges, bindings)", async () => {
-    const [theirs, ours] = await Promise.all([createVhost(`oslo-${quorum}`), createVhost(`ours-${quorum}`)]);
-    const server = spawn(DEBIAN_PYTHON, [PEER, 'declare', theirs.url, HOST, quorum ? 'True' : 'False'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const tag = name.replace(/[^a-z]+/g, '-');
+    const [theirs, ours] = await Promise.all([createVhost(`oslo-${tag}`), createVhost(`ours-${tag}`)]);
+    const server = spawn(DEBIAN_PYTHON, [PEER, 'declare', theirs.url, HOST, JSON.stringify(rabbitOptions)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let declared = '';
     server.stdout.on('data', (chunk: Buffer) => (declared += chunk.toString()));
     const ourDaemon = new SpawnDaemon(
-      { bus: busOptions(daemonSections(HOST, ours.url, { oslo_messaging_rabbit: { rabbit_quorum_queue: String(quorum) } })) },
+      { bus: busOptions(daemonSections(HOST, ours.url, { oslo_messaging_rabbit: rabbitOptions })) },
       { spawner: compute.spawner, log: getLogger('test.peer.declare') },
     );
     try {

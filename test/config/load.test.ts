@@ -71,6 +71,8 @@ describe('defaults', () => {
       heartbeat_timeout_threshold: 60,
       heartbeat_rate: 2,
       rabbit_quorum_queue: false,
+      amqp_durable_queues: false,
+      amqp_auto_delete: false,
       ssl: false,
       ssl_ca_file: '',
       ssl_cert_file: '',

@@ -7,9 +7,9 @@ Usage: /usr/bin/python3 oslo_peer.py COMMAND TRANSPORT_URL HOST ...
                                             the flavor's memory_mb set to MEMORY; prints the outcome
   unsupported URL HOST                      an RPC call of get_console_output, which the daemon does not
                                             serve; prints the outcome
-  declare URL HOST QUORUM                   what nova-compute's RPC server (topic compute, server HOST) and
-                                            its notifier declare, with rabbit_quorum_queue = QUORUM; runs
-                                            until stdin closes
+  declare URL HOST OPTIONS                  what nova-compute's RPC server (topic compute, server HOST) and
+                                            its notifier declare, with OPTIONS (JSON: [oslo_messaging_rabbit]
+                                            option -> value); runs until stdin closes
   listen URL COUNT TIMEOUT                  oslo's notification listener on versioned_notifications: prints
                                             one JSON line per notification (with Nova's own verdict on its
                                             payload), exits after COUNT of them or TIMEOUT seconds
@@ -174,9 +174,10 @@ def unsupported(url, host):
     print(json.dumps(outcome(lambda: client.call(request_context(), 'get_console_output', instance=None, tail_length=10))))
 
 
-def declare(url, host, quorum):
+def declare(url, host, options):
     """What nova-compute's RPC server and its versioned notifier declare, and nothing else."""
-    conf = configure(url, '[oslo_messaging_rabbit]\nrabbit_quorum_queue = %s\n' % quorum)
+    lines = ''.join('%s = %s\n' % item for item in json.loads(options).items())
+    conf = configure(url, '[oslo_messaging_rabbit]\n' + lines)
     import oslo_messaging as messaging
 
     transport = messaging.get_rpc_transport(conf)
