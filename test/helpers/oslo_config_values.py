@@ -9,6 +9,7 @@ import sys
 import nova.conf
 from oslo_log import log
 from oslo_messaging import transport
+from oslo_messaging._drivers import amqp
 from oslo_messaging._drivers import impl_rabbit
 from oslo_messaging.notify import notifier
 
@@ -16,6 +17,7 @@ CONF = nova.conf.CONF
 log.register_options(CONF)
 CONF.register_opts(transport._transport_opts)
 CONF.register_opts(impl_rabbit.rabbit_opts, group='oslo_messaging_rabbit')
+CONF.register_opts(amqp.amqp_opts, group='oslo_messaging_rabbit')
 CONF.register_opts(notifier._notifier_opts, group='oslo_messaging_notifications')
 # Nova's own defaults that it sets at start-up (nova/config.py) or that we chose on purpose (README).
 CONF.set_default('control_exchange', 'nova')
