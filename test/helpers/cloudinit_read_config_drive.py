@@ -32,19 +32,23 @@ class KeySource(openstack.SourceMixin):
         self.version = version
 
 
-def main():
-    directory, known_macs = sys.argv[1], json.loads(sys.argv[2])
-    reader = openstack.ConfigDriveReader(directory)
+def cloud_init_view(reader, known_macs):
+    """What cloud-init makes of a source, through any of its OpenStack readers, as one JSON document."""
     results = reader.read_v2()
     network_config = None
     if results.get('networkdata'):
         network_config = openstack.convert_net_json(results['networkdata'], known_macs=known_macs)
-    json.dump({
+    return {
         'version': reader._find_working_version(),
         'read_v2': jsonable(results),
         'public_ssh_keys': KeySource(results['metadata'], results['version']).get_public_ssh_keys(),
         'network_config': network_config,
-    }, sys.stdout)
+    }
+
+
+def main():
+    directory, known_macs = sys.argv[1], json.loads(sys.argv[2])
+    json.dump(cloud_init_view(openstack.ConfigDriveReader(directory), known_macs), sys.stdout)
 
 
 if __name__ == '__main__':

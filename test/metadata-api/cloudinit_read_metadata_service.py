@@ -14,7 +14,7 @@ import sys
 from cloudinit.sources.helpers import openstack
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'helpers'))
-from cloudinit_read_config_drive import jsonable, KeySource  # noqa: E402
+from cloudinit_read_config_drive import cloud_init_view  # noqa: E402
 
 
 class Reader(openstack.MetadataReader):
@@ -25,17 +25,7 @@ class Reader(openstack.MetadataReader):
 
 def main():
     base_url, known_macs = sys.argv[1], json.loads(sys.argv[2])
-    reader = Reader(base_url, timeout=10, retries=0)
-    results = reader.read_v2()
-    network_config = None
-    if results.get('networkdata'):
-        network_config = openstack.convert_net_json(results['networkdata'], known_macs=known_macs)
-    json.dump({
-        'version': reader._find_working_version(),
-        'read_v2': jsonable(results),
-        'public_ssh_keys': KeySource(results['metadata'], results['version']).get_public_ssh_keys(),
-        'network_config': network_config,
-    }, sys.stdout)
+    json.dump(cloud_init_view(Reader(base_url, timeout=10, retries=0), known_macs), sys.stdout)
 
 
 if __name__ == '__main__':
