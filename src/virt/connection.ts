@@ -29,6 +29,23 @@ function describeDomainXml(xml: string): string {
   return name === undefined ? 'domain XML without a <name>' : `domain "${name}"${uuid === undefined ? '' : ` (uuid ${uuid})`}`;
 }
 
+/**
+ * The binding's workers keep a raw pointer to a Domain's native object, not the object itself: a handle the
+ * garbage collector reclaims while a call on it is in flight is freed under that call (the call then reads
+ * freed memory: a garbage domain name, or a crash). Every handle is held here until the calls on it are done.
+ */
+const handlesInUse = new Map<symbol, Domain>();
+
+async function holding<T>(domain: Domain, use: (domain: Domain) => Promise<T>): Promise<T> {
+  const hold = Symbol('domain handle in use');
+  handlesInUse.set(hold, domain);
+  try {
+    return await use(domain);
+  } finally {
+    handlesInUse.delete(hold);
+  }
+}
+
 export class LibvirtConnection {
   private session: LibvirtSession | null = null;
   private opening: Promise<LibvirtSession> | null = null;
@@ -44,8 +61,9 @@ export class LibvirtConnection {
   async lookupByUuid(uuid: string): Promise<DomainStatus | null> {
     try {
       return await this.call('domainLookupByUUIDString', `uuid ${uuid}`, 'retry-once', async (hypervisor) => {
-        const domain = await hypervisor.domainLookupByUUIDString(uuid);
-        const [name, info] = await Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetInfo(domain)]);
+        const [name, info] = await holding(await hypervisor.domainLookupByUUIDString(uuid), (domain) =>
+          Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetInfo(domain)]),
+        );
         return { name, uuid, state: domainState(info.state) };
       });
     } catch (error) {
@@ -57,8 +75,9 @@ export class LibvirtConnection {
   /** Defines (or, for the same name and uuid, redefines) a persistent domain; does not start it. */
   async define(xml: string): Promise<DomainIdentity> {
     return this.call('domainDefineXML', describeDomainXml(xml), 'no-retry', async (hypervisor) => {
-      const domain = await hypervisor.domainDefineXML(xml);
-      const [name, uuid] = await Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]);
+      const [name, uuid] = await holding(await hypervisor.domainDefineXML(xml), (domain) =>
+        Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]),
+      );
       return { name, uuid };
     });
   }
@@ -79,7 +98,7 @@ export class LibvirtConnection {
   /** The domain's live XML as libvirt completed it (addresses, controllers, defaults filled in). */
   async getXml(name: string): Promise<string> {
     return this.call('domainGetXMLDesc', `domain "${name}"`, 'retry-once', async (hypervisor) =>
-      hypervisor.domainGetXMLDesc(await hypervisor.domainLookupByName(name)),
+      holding(await hypervisor.domainLookupByName(name), (domain) => hypervisor.domainGetXMLDesc(domain)),
     );
   }
 
@@ -93,8 +112,8 @@ export class LibvirtConnection {
   /** Looks the domain up by name (retried once), then acts on it (not retried). */
   private async onDomain(operation: string, name: string, action: (hypervisor: Hypervisor, domain: Domain) => Promise<void>): Promise<void> {
     const target = `domain "${name}"`;
-    const domain = await this.call('domainLookupByName', target, 'retry-once', (hypervisor) => hypervisor.domainLookupByName(name));
-    await this.call(operation, target, 'no-retry', (hypervisor) => action(hypervisor, domain));
+    const found = await this.call('domainLookupByName', target, 'retry-once', (hypervisor) => hypervisor.domainLookupByName(name));
+    await holding(found, (domain) => this.call(operation, target, 'no-retry', (hypervisor) => action(hypervisor, domain)));
   }
 
   private async call<T>(operation: string, target: string, retry: Retry, action: (hypervisor: Hypervisor) => Promise<T>): Promise<T> {
