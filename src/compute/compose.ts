@@ -11,6 +11,7 @@ import { connectionUri } from '../virt/connection-uri.js';
 import { probeHost } from '../virt/host-facts.js';
 import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
+import { parentsOfCreated, syncDirectory } from '../durable-files.js';
 import { SpawnPipeline, type SpawnPipelineDeps } from './spawn-pipeline.js';
 
 export interface ComposedSpawner {
@@ -26,7 +27,8 @@ export async function composeSpawner(
 ): Promise<ComposedSpawner> {
   const { config } = loaded;
   const instancesPath = config.DEFAULT.instances_path;
-  await mkdir(instancesPath, { recursive: true, mode: 0o755 });
+  const created = await mkdir(instancesPath, { recursive: true, mode: 0o755 });
+  for (const parent of parentsOfCreated(instancesPath, created)) await syncDirectory(parent);
   const virt = readVirtOptions(config, await probeHost(instancesPath));
   const metadata = loadMetadataOptions(config);
   const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });

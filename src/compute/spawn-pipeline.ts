@@ -4,14 +4,15 @@
  * bus can redeliver a spawn after a crash: a running domain is left alone, a defined but shut off one is
  * finished, an existing drive or disk is never replaced.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
+import { placeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { requiredBy } from '../configdrive/required-by.js';
 import { buildInstanceMetadata, toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
 import type { MetadataOptions } from '../metadata/options.js';
 import type { Logger } from '../log.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
+import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncDirectory } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { renderDomainXml } from '../virt/domain-xml.js';
 import { instanceDir } from '../virt/instance-paths.js';
@@ -38,7 +39,10 @@ export interface SpawnPipelineDeps {
   connection: LibvirtConnection;
   disks: DiskPreparer;
   log: Logger;
-  /** Called with every instance's metadata before its guest starts (the metadata service persists it). */
+  /**
+   * Called with every instance's metadata before its guest starts (the metadata service persists it). The
+   * pipeline syncs the instance directory after it: a file it writes there needs only its own data synced.
+   */
   onMetadata?: (directory: string, request: SpawnRequest, metadata: InstanceMetadata) => Promise<void>;
   now?: () => Date;
 }
@@ -51,6 +55,8 @@ export interface SpawnPlan {
 
 export class SpawnPipeline implements Spawner {
   private readonly inFlight = new Map<string, Promise<SpawnResult>>();
+  /** instances_path gets an entry per spawn: concurrent spawns share its syncs. */
+  private readonly parentSyncs = new DirectorySyncGroup();
   private readonly now: () => Date;
 
   constructor(
@@ -119,11 +125,12 @@ export class SpawnPipeline implements Spawner {
       step = 'prepare';
       const directory = instanceDir(this.options.virt.instances_path, uuid);
       // 0755: qemu runs as libvirt-qemu and opens the drive, disks and console log in here.
-      await mkdir(directory, { recursive: true, mode: 0o755 });
+      const created = await mkdir(directory, { recursive: true, mode: 0o755 });
       step = 'image';
       const { images, kernel } = await this.deps.disks.prepare(request, directory);
       const { configDrive, xml, metadata, named } = this.planFor(request, images, kernel);
-      await writeFileAtomically(join(directory, 'libvirt.xml'), xml);
+      // libvirt.xml is for operators and for recovery: never half-written, not even after a power cut.
+      await replaceFile(join(directory, 'libvirt.xml'), xml);
 
       step = 'define';
       const domain = existing?.name ?? (await this.deps.connection.define(xml)).name;
@@ -137,11 +144,20 @@ export class SpawnPipeline implements Spawner {
       step = 'drive';
       let drive: SpawnResult['drive'] = 'none';
       if (configDrive) {
-        drive = await makeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format: configDrive, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
+        drive = await placeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format: configDrive, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
         log.info(drive === 'created' ? 'config drive built' : 'config drive already there: kept', { ...context, format: configDrive });
       }
       step = 'metadata';
       await this.deps.onMetadata?.(directory, named, metadata);
+
+      // One sync of the instance directory makes every name in it durable (libvirt.xml, the disks, the
+      // drive, the metadata record; their data is synced already), one of instances_path its own name (every
+      // time: an earlier attempt may have died between its mkdir and this sync), and one of any directory
+      // above that mkdir added to. The guest starts, and the bus acks, once all it needs survives a power cut.
+      step = 'sync';
+      const instancesPath = this.options.virt.instances_path;
+      const above = parentsOfCreated(instancesPath, created).map(syncDirectory);
+      await Promise.all([syncDirectory(directory), this.parentSyncs.sync(instancesPath), ...above]);
 
       step = 'start';
       await this.deps.connection.start(domain);
@@ -166,11 +182,4 @@ export class SpawnPipeline implements Spawner {
       this.deps.log.warning(`could not undefine ${domain} after the failed spawn: ${(error as Error).message}`, context);
     }
   }
-}
-
-/** libvirt.xml is for operators and for recovery: never half-written. */
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const staged = `${path}.tmp`;
-  await writeFile(staged, text);
-  await rename(staged, path);
 }

@@ -4,10 +4,12 @@
  * all, so a crash never leaves a half-written drive that a retry would then refuse to replace.
  */
 import { execFile } from 'node:child_process';
-import { access, link, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { access, link, mkdir, mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NovaConfig } from '../config/schema.js';
+import { syncDirectory } from '../durable-files.js';
 import { VERSION } from '../version.js';
 import { writeDiskImage, type DiskImage } from './disk-image.js';
 import { buildIso } from './iso9660/index.js';
@@ -46,20 +48,25 @@ export function buildImage(tree: DriveTree, format: ConfigDriveFormat, recordedA
 }
 
 /** Nova's _make_iso9660, argument for argument, on the tree written out to a scratch directory. */
-async function runExternalIsoTool(command: string, tree: DriveTree, output: string, scratch: string): Promise<void> {
-  const root = join(scratch, 'tree');
-  for (const [path, data] of tree) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), data);
-  }
-  const args = ['-o', output, '-ldots', '-allow-lowercase', '-allow-multidot', '-l', '-publisher', PUBLISHER, '-quiet', '-J', '-r', '-V', CONFIG_DRIVE_LABEL, root];
+async function runExternalIsoTool(command: string, tree: DriveTree, output: string): Promise<void> {
+  const scratch = await mkdtemp(join(dirname(output), '.config-drive-tree-'));
   try {
-    await promisify(execFile)(command, args, { maxBuffer: 1 << 20 });
-  } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stderr?: string };
-    throw new ExternalIsoToolError(command, failure.code === 'ENOENT' ? 'no such command' : (failure.stderr?.trim() || failure.message));
+    const root = join(scratch, 'tree');
+    for (const [path, data] of tree) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), data);
+    }
+    const args = ['-o', output, '-ldots', '-allow-lowercase', '-allow-multidot', '-l', '-publisher', PUBLISHER, '-quiet', '-J', '-r', '-V', CONFIG_DRIVE_LABEL, root];
+    try {
+      await promisify(execFile)(command, args, { maxBuffer: 1 << 20 });
+    } catch (error) {
+      const failure = error as NodeJS.ErrnoException & { stderr?: string };
+      throw new ExternalIsoToolError(command, failure.code === 'ENOENT' ? 'no such command' : (failure.stderr?.trim() || failure.message));
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  // The tool closes its output but does not sync it; the drive must survive a power cut once we report it built.
+  // The tool closes its output but does not sync it; its name must never point at data a power cut lost.
   const file = await open(output, 'r+');
   try {
     await file.datasync();
@@ -75,17 +82,25 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+async function removeIfThere(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+}
+
 /**
- * Writes the drive at `path` unless a drive is already there (Nova never replaces one: the guest may have
- * seen it). Returns whether this call created it.
+ * Puts the drive at `path` unless a drive is already there (Nova never replaces one: the guest may have
+ * seen it), and returns whether this call created it. The image is staged under a name of its own beside
+ * `path` and its data synced before link(2), which, unlike rename(2), never replaces a file: the drive
+ * appears complete or not at all. Its name is durable once the directory is synced (the spawn pipeline
+ * syncs the instance directory once, for all of its files).
  */
-export async function makeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
+export async function placeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
   if (await exists(path)) return 'exists';
-  const scratch = await mkdtemp(join(dirname(path), '.disk.config-'));
+  const staged = join(dirname(path), `.${basename(path)}-${randomBytes(6).toString('hex')}`);
   try {
-    const staged = join(scratch, 'disk.config');
     if (options.format === 'iso9660' && options.mkisofsCmd !== null) {
-      await runExternalIsoTool(options.mkisofsCmd, tree, staged, scratch);
+      await runExternalIsoTool(options.mkisofsCmd, tree, staged);
     } else {
       await writeDiskImage(staged, buildImage(tree, options.format, options.recordedAt), { exclusive: true });
     }
@@ -97,6 +112,13 @@ export async function makeDrive(tree: DriveTree, path: string, options: DriveOpt
     }
     return 'created';
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeIfThere(staged);
   }
+}
+
+/** placeDrive, then the directory synced: the drive survives a power cut once this returns. */
+export async function makeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
+  const outcome = await placeDrive(tree, path, options);
+  await syncDirectory(dirname(path));
+  return outcome;
 }

@@ -8,7 +8,7 @@ import type { InstanceMetadata } from '../metadata/instance-metadata.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { instanceDir } from '../virt/instance-paths.js';
 import { metadataRecord, type MetadataRecord } from './record.js';
-import { loadInstanceMetadata, saveInstanceMetadata } from './store.js';
+import { loadInstanceMetadata, placeInstanceMetadata, saveInstanceMetadata } from './store.js';
 
 export type PasswordOutcome = 'stored' | 'conflict' | 'unknown-instance';
 
@@ -16,8 +16,15 @@ export class MetadataRegistry {
   private readonly byUuid = new Map<string, MetadataRecord>();
   private readonly byIp = new Map<string, MetadataRecord[]>();
 
-  /** persist: makes a changed record (a posted password) durable before the guest is told it is stored. */
-  constructor(private readonly persist: (record: MetadataRecord) => Promise<void>) {}
+  /**
+   * persist: makes a changed record (a posted password) durable before the guest is told it is stored.
+   * persistSpawned: writes a new instance's record for recordSpawn; it may leave the sync of the instance
+   * directory to the spawn pipeline, which makes every name in that directory durable before the guest starts.
+   */
+  constructor(
+    private readonly persist: (record: MetadataRecord) => Promise<void>,
+    private readonly persistSpawned: (record: MetadataRecord) => Promise<void> = persist,
+  ) {}
 
   get size(): number {
     return this.byUuid.size;
@@ -82,7 +89,7 @@ export class MetadataRegistry {
   async recordSpawn(request: SpawnRequest, metadata: InstanceMetadata): Promise<'created' | 'exists'> {
     if (this.byUuid.has(metadata.uuid)) return 'exists';
     const record = metadataRecord(request, metadata);
-    await this.persist(record);
+    await this.persistSpawned(record);
     this.register(record);
     return 'created';
   }
@@ -90,7 +97,11 @@ export class MetadataRegistry {
 
 /** The registry of every instance saved under `$instances_path`, persisting changes back to each instance's directory. */
 export async function openMetadataRegistry(instancesPath: string, log: Logger): Promise<MetadataRegistry> {
-  const registry = new MetadataRegistry((record) => saveInstanceMetadata(instanceDir(instancesPath, record.uuid), record));
+  const directoryOf = (record: MetadataRecord): string => instanceDir(instancesPath, record.uuid);
+  const registry = new MetadataRegistry(
+    (record) => saveInstanceMetadata(directoryOf(record), record),
+    (record) => placeInstanceMetadata(directoryOf(record), record),
+  );
   for (const record of await loadInstanceMetadata(instancesPath, log)) registry.register(record);
   log.info('metadata records loaded', { instances: registry.size, instances_path: instancesPath });
   return registry;

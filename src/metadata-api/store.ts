@@ -3,38 +3,26 @@
  * and disk.config, so the service answers for every instance this host spawned after a restart. Mode 0600:
  * the record holds the admin password and the guest's encrypted password.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { replaceFile, syncDirectory } from '../durable-files.js';
 import { decodeRecord, encodeRecord, MetadataRecordError, type MetadataRecord } from './record.js';
 
 export const RECORD_FILE = 'metadata.json';
 
-/** Replaces the instance's record atomically: a reader (or a crash) sees the old file or the new one, whole. */
+/**
+ * Replaces the instance's record atomically: a reader (or a crash) sees the old file or the new one, whole.
+ * The data is synced before the rename; the new name is durable once the directory is synced.
+ */
+export async function placeInstanceMetadata(instanceDir: string, record: MetadataRecord): Promise<void> {
+  await replaceFile(join(instanceDir, RECORD_FILE), encodeRecord(record), 0o600);
+}
+
+/** placeInstanceMetadata, then the directory synced: the record survives a power cut once this returns. */
 export async function saveInstanceMetadata(instanceDir: string, record: MetadataRecord): Promise<void> {
-  const path = join(instanceDir, RECORD_FILE);
-  const staged = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const file = await open(staged, 'wx', 0o600);
-    try {
-      await file.writeFile(encodeRecord(record));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(staged, path);
-  } catch (error) {
-    await rm(staged, { force: true });
-    throw error;
-  }
-  // The rename itself is durable only once the directory is.
-  const directory = await open(instanceDir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await placeInstanceMetadata(instanceDir, record);
+  await syncDirectory(instanceDir);
 }
 
 function errorCode(error: unknown): string | undefined {

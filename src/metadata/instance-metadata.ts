@@ -6,7 +6,7 @@ import type { DriveTree } from '../configdrive/tree.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { instanceBlockMapping, NO_BLOCK_DEVICES, type BlockDevices } from './block-device-mapping.js';
 import { ec2MetaData, ec2MetaDataJson, type Ec2MetaData, type Ec2Source } from './ec2-meta-data.js';
-import { metaDataJson, type ContentEntry, type MetaDataSource } from './meta-data.js';
+import { metaDataWriter, type ContentEntry, type MetaDataSource } from './meta-data.js';
 import { ec2IpInfo, networkMetadata } from './network-data.js';
 import { injectedNetworkTemplate } from './network-template.js';
 import { validateMetadataOptions, type MetadataOptions } from './options.js';
@@ -113,11 +113,12 @@ export function buildInstanceMetadata(
   const networkData = dumpAsBytes(networkMetadata(instance.network_info) ?? {});
   const vendorData = vendorDataJson(options);
   const vendorData2 = vendorData2Json(options);
+  const metaDataJson = metaDataWriter(metaDataSource);
   const openstack = new Map<OpenstackVersionDirectory, ReadonlyMap<string, Uint8Array>>();
   for (const directory of OPENSTACK_VERSION_DIRECTORIES) {
     const version = resolveOpenstackVersion(directory);
     const documents = new Map<string, Uint8Array>();
-    documents.set(META_DATA_JSON, metaDataJson(metaDataSource, version, options.randomSeed));
+    documents.set(META_DATA_JSON, metaDataJson(version, options.randomSeed));
     if (userData !== null) documents.set(USER_DATA, userData);
     if (openstackVersionAtLeast(HAVANA, version) && vendorData !== null) documents.set(VENDOR_DATA_JSON, vendorData);
     if (openstackVersionAtLeast(LIBERTY, version)) documents.set(NETWORK_DATA_JSON, networkData);

@@ -1,6 +1,6 @@
 /** openstack/<version>/meta_data.json (base.py InstanceMetadata._metadata_as_json). */
 import type { DeviceMetadata, Instance } from '../nova/spawn-request.js';
-import { dumpAsBytes, type JsonValue } from './python-json.js';
+import { dumpMembersAsBytes, dumpsMembers, type JsonValue } from './python-json.js';
 import { GRIZZLY, LIBERTY, NEWTON_ONE, OCATA, openstackVersionAtLeast, ROCKY, VICTORIA, type OpenstackVersion } from './versions.js';
 
 /** A file of the content/ directory as meta_data.json lists it. */
@@ -56,8 +56,8 @@ function randomSeedText(randomSeed: () => Uint8Array): string {
   return Buffer.from(randomSeed()).toString('base64');
 }
 
-/** The document of one version; randomSeed is drawn once if the version has random_seed. */
-export function metaDataJson(source: MetaDataSource, version: OpenstackVersion, randomSeed: () => Uint8Array): Uint8Array {
+/** The keys every version has, in Nova's order (all of them come before the keys later versions added). */
+function commonMetadata(source: MetaDataSource): JsonDict {
   const instance = source.instance;
   const metadata: JsonDict = { uuid: instance.uuid };
   if (Object.keys(instance.metadata).length > 0) metadata['meta'] = instance.metadata;
@@ -76,11 +76,31 @@ export function metaDataJson(source: MetaDataSource, version: OpenstackVersion, 
   metadata['name'] = instance.display_name;
   metadata['launch_index'] = instance.launch_index;
   metadata['availability_zone'] = instance.availability_zone;
+  return metadata;
+}
+
+/** The keys of later versions, after the common ones; randomSeed is drawn once if the version has random_seed. */
+function versionedMetadata(instance: Instance, version: OpenstackVersion, randomSeed: () => Uint8Array): JsonDict {
+  const metadata: JsonDict = {};
   if (openstackVersionAtLeast(GRIZZLY, version)) metadata['random_seed'] = randomSeedText(randomSeed);
   if (openstackVersionAtLeast(LIBERTY, version)) metadata['project_id'] = instance.project_id;
   if (openstackVersionAtLeast(NEWTON_ONE, version)) metadata['devices'] = deviceMetadata(instance.device_metadata, version);
   if (openstackVersionAtLeast(VICTORIA, version)) {
     metadata['dedicated_cpus'] = [...instance.dedicated_cpus].sort((a, b) => a - b);
   }
-  return dumpAsBytes(metadata);
+  return metadata;
+}
+
+/**
+ * The documents of every version of one instance: the members they share are written once, so each
+ * version costs only its random seed (drawn per document, as Nova draws it) and the keys it added.
+ */
+export function metaDataWriter(source: MetaDataSource): (version: OpenstackVersion, randomSeed: () => Uint8Array) => Uint8Array {
+  const common = dumpsMembers(commonMetadata(source));
+  return (version, randomSeed) => dumpMembersAsBytes([...common, ...dumpsMembers(versionedMetadata(source.instance, version, randomSeed))]);
+}
+
+/** The document of one version; randomSeed is drawn once if the version has random_seed. */
+export function metaDataJson(source: MetaDataSource, version: OpenstackVersion, randomSeed: () => Uint8Array): Uint8Array {
+  return metaDataWriter(source)(version, randomSeed);
 }

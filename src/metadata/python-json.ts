@@ -37,18 +37,20 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = {
   '\f': '\\f',
 };
 
-/** json's py_encode_basestring_ascii: everything outside ' '..'~' escaped, per UTF-16 code unit. */
+/** What json's ESCAPE_ASCII leaves alone: printable ASCII but the quote and the backslash. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+function escapeCodeUnit(char: string): string {
+  return SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * json's py_encode_basestring_ascii: everything outside ' '..'~' escaped, per UTF-16 code unit (the regexp
+ * has no u flag, so a surrogate pair is two matches, as Python writes it). Most strings need no escape.
+ */
 function encodeString(text: string): string {
-  let out = '"';
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    const code = text.charCodeAt(i);
-    const short = SHORT_ESCAPES[char];
-    if (short !== undefined) out += short;
-    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += char;
-  }
-  return out + '"';
+  return PLAIN.test(text) ? `"${text}"` : `"${text.replace(NEEDS_ESCAPE, escapeCodeUnit)}"`;
 }
 
 /** float.__repr__: the shortest round-tripping digits, fixed notation while -4 < decimal point <= 16. */
@@ -90,11 +92,14 @@ export function dumps(value: JsonValue): string {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof PyFloat) return pyFloatRepr(value.value);
   if (Array.isArray(value)) return `[${value.map((item: JsonValue) => dumps(item)).join(', ')}]`;
+  return `{${dumpsMembers(value as JsonObject).join(', ')}}`;
+}
+
+/** A dict's members as dumps() writes them between its braces, `"key": value` each, in order. */
+export function dumpsMembers(value: JsonObject): string[] {
   const members: string[] = [];
-  for (const [key, item] of entriesOf(value as JsonObject)) {
-    members.push(`${encodeString(key)}: ${dumps(item)}`);
-  }
-  return `{${members.join(', ')}}`;
+  for (const [key, item] of entriesOf(value)) members.push(`${encodeString(key)}: ${dumps(item)}`);
+  return members;
 }
 
 const encoder = new TextEncoder();
@@ -102,6 +107,11 @@ const encoder = new TextEncoder();
 /** jsonutils.dump_as_bytes(value): dumps() encoded as UTF-8 (pure ASCII, as ensure_ascii makes it). */
 export function dumpAsBytes(value: JsonValue): Uint8Array {
   return encoder.encode(dumps(value));
+}
+
+/** dumpAsBytes() of the dict whose members (from dumpsMembers) these are. */
+export function dumpMembersAsBytes(members: readonly string[]): Uint8Array {
+  return encoder.encode(`{${members.join(', ')}}`);
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;

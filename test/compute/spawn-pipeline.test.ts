@@ -1,17 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SpawnFailed } from '../../src/compute/spawn-failed.js';
 import { SpawnPipeline, type SpawnPipelineOptions } from '../../src/compute/spawn-pipeline.js';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { getLogger } from '../../src/log.js';
+import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { fullRequest, testOptions } from '../metadata/fixtures.js';
 import { virtOptions } from '../virt/fixtures.js';
 import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
 import { seedImage } from './seed-image.js';
+import { syncedPaths, traceSyscalls } from './syscall-trace.js';
 
 let instancesPath: string;
 const connection = new LibvirtConnection('test:///default');
@@ -126,4 +128,54 @@ test('a dry run shows the domain XML and the drive without creating anything', (
   expect(plan.xml).toContain(`<uuid>${spawned.instance.uuid}</uuid>`);
   expect(plan.drive?.get('openstack/latest/user_data')).toBeDefined();
   expect(existsSync(join(instancesPath, spawned.instance.uuid))).toBe(false);
+});
+
+/** A connection that touches `marker` (an access(2) that strace sees) as it starts a domain. */
+class MarkedConnection extends LibvirtConnection {
+  constructor(
+    uri: string,
+    private readonly marker: string,
+  ) {
+    super(uri);
+  }
+
+  override async start(name: string): Promise<void> {
+    existsSync(this.marker);
+    await super.start(name);
+  }
+}
+
+test('before the guest starts, all it needs survives a power cut: each file synced before its name appears, then the directories', async () => {
+  const registry = await openMetadataRegistry(instancesPath, getLogger('test'));
+  const spawned = request();
+  const directory = join(instancesPath, spawned.instance.uuid);
+  const startMarker = join(instancesPath, 'starting-the-domain');
+  const marked = new MarkedConnection('test:///default', startMarker);
+  try {
+    const spawner = new SpawnPipeline(
+      { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
+      { connection: marked, disks, log: getLogger('test'), onMetadata: async (_dir, req, metadata) => void (await registry.recordSpawn(req, metadata)) },
+    );
+    const { calls } = await traceSyscalls(['openat', 'close', 'mkdir', 'link', 'rename', 'fsync', 'fdatasync'], () => spawner.spawn(spawned));
+
+    const started = calls.find((call) => call.name === 'access' && call.path === startMarker);
+    const made = calls.find((call) => call.name === 'mkdir' && call.path === directory && call.result === 0);
+    expect(started).toBeDefined();
+    expect(made).toBeDefined();
+    const synced = syncedPaths(calls);
+    const placed = calls.filter((call) => (call.name === 'link' || call.name === 'rename') && call.result === 0 && call.path2 !== null && dirname(call.path2) === directory);
+    expect(placed.map((call) => basename(call.path2!)).sort()).toEqual(['disk', 'disk.config', 'libvirt.xml', 'metadata.json']);
+    // A name never points at data a power cut could lose.
+    const placedBeforeSynced = placed.filter((call) => !synced.some((sync) => sync.path === call.path && sync.ended < call.begun));
+    expect(placedBeforeSynced.map((call) => basename(call.path2!))).toEqual([]);
+    // The names themselves: the instance directory synced after the last of them, instances_path after the mkdir.
+    const lastPlaced = Math.max(...placed.map((call) => call.ended));
+    const directorySyncs = synced.filter((sync) => sync.path === directory && sync.begun > lastPlaced && sync.ended < started!.begun);
+    const parentSyncs = synced.filter((sync) => sync.path === instancesPath && sync.begun > made!.ended && sync.ended < started!.begun);
+    expect({ directorySyncs: directorySyncs.length > 0, parentSyncs: parentSyncs.length > 0 }).toEqual({ directorySyncs: true, parentSyncs: true });
+    // Nothing staged is left behind.
+    expect(readdirSync(directory).sort()).toEqual(['disk', 'disk.config', 'libvirt.xml', 'metadata.json']);
+  } finally {
+    await marked.close();
+  }
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ExternalIsoToolError, makeDrive, PUBLISHER } from '../../src/configdrive/make-drive.js';
+import { ExternalIsoToolError, makeDrive, placeDrive, PUBLISHER } from '../../src/configdrive/make-drive.js';
 import { readIso } from '../../src/configdrive/iso9660/index.js';
 import { readVfat } from '../../src/configdrive/vfat/index.js';
 
@@ -71,4 +71,15 @@ test('a missing or failing external tool is an error naming the option and comma
   await expect(missing).rejects.toThrow('[DEFAULT] mkisofs_cmd = "/nonexistent/mkisofs" failed: no such command');
   await expect(makeDrive(tree, path, { format: 'iso9660', mkisofsCmd: 'false', recordedAt })).rejects.toThrow(/mkisofs_cmd = "false" failed/);
   expect(execFileSync('ls', ['-A', dir], { encoding: 'utf8' })).toBe('');
+});
+
+test.each([
+  ['makeDrive', makeDrive],
+  ['placeDrive', placeDrive],
+] as const)('%s leaves the drive alone in its directory: the staged image became it', async (_name, place) => {
+  const path = join(dir, 'disk.config');
+  expect(await place(tree, path, { format: 'iso9660', mkisofsCmd: null, recordedAt })).toBe('created');
+  expect(execFileSync('ls', ['-A', dir], { encoding: 'utf8' })).toBe('disk.config\n');
+  expect(statSync(path).nlink).toBe(1);
+  expect(readIso(readFileSync(path)).tree).toEqual(tree);
 });

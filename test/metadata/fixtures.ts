@@ -193,7 +193,9 @@ export function countingSeeds(): { randomSeed: () => Uint8Array; seeds: Uint8Arr
   return {
     seeds,
     randomSeed: () => {
-      const seed = Uint8Array.from({ length: 512 }, (_, i) => (seeds.length + i) % 256);
+      // A plain loop: Uint8Array.from with a callback cost the spawn benchmark, which uses these seeds, ~0.1 ms a spawn.
+      const seed = new Uint8Array(512);
+      for (let i = 0; i < seed.length; i++) seed[i] = (seeds.length + i) % 256;
       seeds.push(seed);
       return seed;
     },

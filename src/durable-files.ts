@@ -1,0 +1,94 @@
+/**
+ * Files that survive a power cut: data synced before a name points at it, and the directory synced after
+ * the name appears. The spawn pipeline syncs the instance directory once for all the files it holds.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+/** fsync(2) of a directory: the names created, linked or renamed in it survive a power cut once this returns. */
+export async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/**
+ * The directories whose entries a `mkdir(..., { recursive: true })` added at or above `path`, given what it
+ * returned (the first directory it created, or undefined): the parent of each directory it created there.
+ */
+export function parentsOfCreated(path: string, created: string | undefined): string[] {
+  if (created === undefined) return [];
+  const first = resolve(created);
+  const parents: string[] = [];
+  for (let directory = resolve(path); directory !== dirname(directory); directory = dirname(directory)) {
+    parents.push(dirname(directory));
+    if (directory === first) return parents;
+  }
+  // What it created is below `path`.
+  return [];
+}
+
+/**
+ * Replaces `path` with `data` atomically: a reader, or a crash, sees the old file or the new one, whole. The
+ * data is staged under a name of its own beside `path` and synced before the rename; the new name is
+ * durable once the directory is synced.
+ */
+export async function replaceFile(path: string, data: string, mode = 0o666): Promise<void> {
+  const staged = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const file = await open(staged, 'wx', mode);
+    try {
+      await file.writeFile(data);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    await rename(staged, path);
+  } catch (error) {
+    await unlink(staged).catch(() => undefined);
+    throw error;
+  }
+}
+
+const ignore = (): void => undefined;
+
+/**
+ * Group commit for directories that many callers change at once (instances_path gets one mkdir per spawn).
+ * A caller is answered by a sync that began after its call; callers that come while a sync of the same
+ * directory runs share the next one.
+ */
+export class DirectorySyncGroup {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly next = new Map<string, Promise<void>>();
+
+  constructor(private readonly syncOne: (path: string) => Promise<void> = syncDirectory) {}
+
+  sync(path: string): Promise<void> {
+    const running = this.running.get(path);
+    if (running === undefined) return this.begin(path);
+    // The sync in flight may have begun before the caller's change: the caller needs the next one.
+    let next = this.next.get(path);
+    if (next === undefined) {
+      next = running.then(ignore, ignore).then(() => {
+        this.next.delete(path);
+        return this.begin(path);
+      });
+      this.next.set(path, next);
+    }
+    return next;
+  }
+
+  private begin(path: string): Promise<void> {
+    const sync = this.syncOne(path);
+    this.running.set(path, sync);
+    const finished = (): void => {
+      if (this.running.get(path) === sync) this.running.delete(path);
+    };
+    void sync.then(finished, finished);
+    return sync;
+  }
+}

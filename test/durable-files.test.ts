@@ -1,0 +1,95 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncDirectory } from '../src/durable-files.js';
+
+test.each([
+  ['nothing created', '/srv/instances', undefined, []],
+  ['only the last directory', '/srv/instances', '/srv/instances', ['/srv']],
+  ['two levels', '/srv/instances', '/srv', ['/srv', '/']],
+  ['something below the path', '/srv/instances', '/srv/instances/abc', []],
+  ['relative, as mkdir gives it back', 'var/instances', 'var/instances', [join(process.cwd(), 'var')]],
+] as const)('parentsOfCreated: %s', (_name, path, created, parents) => {
+  expect(parentsOfCreated(path, created)).toEqual(parents);
+});
+
+test('syncDirectory syncs a real directory and names a missing one', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-sync-'));
+  try {
+    await expect(syncDirectory(root)).resolves.toBeUndefined();
+    await expect(syncDirectory(join(root, 'missing'))).rejects.toThrow(join(root, 'missing'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('replaceFile puts the new content in place of the old, with its mode, and leaves nothing staged', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-replace-'));
+  try {
+    const path = join(root, 'libvirt.xml');
+    writeFileSync(path, '<domain>old</domain>');
+    await replaceFile(path, '<domain>new</domain>', 0o600);
+    expect(readFileSync(path, 'utf8')).toBe('<domain>new</domain>');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(root)).toEqual(['libvirt.xml']);
+    await expect(replaceFile(join(root, 'missing', 'libvirt.xml'), 'x')).rejects.toThrow(join(root, 'missing'));
+    expect(readdirSync(root)).toEqual(['libvirt.xml']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** A sync function whose calls the test finishes by hand. */
+function manualSyncs(): { syncOne: (path: string) => Promise<void>; calls: { path: string; finish: (error?: Error) => void }[] } {
+  const calls: { path: string; finish: (error?: Error) => void }[] = [];
+  const syncOne = (path: string): Promise<void> =>
+    new Promise<void>((resolve, reject) => calls.push({ path, finish: (error) => (error ? reject(error) : resolve()) }));
+  return { syncOne, calls };
+}
+
+const settled = async (promise: Promise<void>): Promise<string> => {
+  const outcome = await Promise.race([promise.then(() => 'done', (error: Error) => `failed: ${error.message}`), new Promise((resolve) => setTimeout(resolve, 20, 'pending'))]);
+  return outcome as string;
+};
+
+describe('DirectorySyncGroup', () => {
+  test('callers that come during a sync are answered by one sync that begins after it', async () => {
+    const { syncOne, calls } = manualSyncs();
+    const group = new DirectorySyncGroup(syncOne);
+    const first = group.sync('/srv/instances');
+    const laterOnes = [group.sync('/srv/instances'), group.sync('/srv/instances'), group.sync('/srv/instances')];
+    expect(calls.map((call) => call.path)).toEqual(['/srv/instances']);
+
+    calls[0]!.finish();
+    expect(await settled(first)).toBe('done');
+    // The first sync may have begun before their changes: they wait for the next.
+    expect(await Promise.all(laterOnes.map(settled))).toEqual(['pending', 'pending', 'pending']);
+    expect(calls).toHaveLength(2);
+
+    calls[1]!.finish();
+    expect(await Promise.all(laterOnes.map(settled))).toEqual(['done', 'done', 'done']);
+    expect(calls).toHaveLength(2);
+  });
+
+  test('directories are synced independently, and a failure reaches only the callers of that sync', async () => {
+    const { syncOne, calls } = manualSyncs();
+    const group = new DirectorySyncGroup(syncOne);
+    const a = group.sync('/a');
+    const b = group.sync('/b');
+    expect(calls.map((call) => call.path)).toEqual(['/a', '/b']);
+    const afterA = group.sync('/a');
+
+    calls[0]!.finish(new Error('EIO'));
+    calls[1]!.finish();
+    expect(await settled(a)).toBe('failed: EIO');
+    expect(await settled(b)).toBe('done');
+    calls[2]!.finish();
+    expect(await settled(afterA)).toBe('done');
+
+    // Nothing in flight: the next caller starts a sync at once.
+    const fresh = group.sync('/a');
+    expect(calls).toHaveLength(4);
+    calls[3]!.finish();
+    expect(await settled(fresh)).toBe('done');
+  });
+});
