@@ -56,9 +56,15 @@ describe(`random trees (ISO_SEED=${BASE_SEED})`, () => {
     expect(new Set(joliet.values()).size).toBe(joliet.size);
     const byJolietPath = Object.fromEntries(Object.entries(byRealPath).map(([path, hash]) => [joliet.get(path)!, hash]));
 
-    const report = await checkWithPython(imagePath, { rr: Object.keys(byRealPath), joliet: Object.keys(byJolietPath) });
+    // isoinfo shows every UTF-16 unit beyond ISO-8859-1 as "_" and extracts the first match: "/λ" and "/어"
+    // are both "/_" to it. It can only be asked for paths it tells apart (pycdlib reads every Joliet path).
+    const shownAs = new Map<string, number>();
+    for (const path of Object.keys(byJolietPath)) shownAs.set(asIsoinfoShowsJoliet(path), (shownAs.get(asIsoinfoShowsJoliet(path)) ?? 0) + 1);
+    const forIsoinfo = Object.fromEntries(Object.entries(byJolietPath).filter(([path]) => shownAs.get(asIsoinfoShowsJoliet(path)) === 1));
+
+    const report = await checkWithPython(imagePath, { rr: Object.keys(byRealPath), joliet: Object.keys(forIsoinfo) });
     expect(report.isoinfo.rr).toEqual(byRealPath);
-    expect(report.isoinfo.joliet).toEqual(byJolietPath);
+    expect(report.isoinfo.joliet).toEqual(forIsoinfo);
     expect(report.isoinfoFind.rr.sort()).toEqual(allPaths(tree));
     expect(report.isoinfoFind.joliet.sort()).toEqual([...joliet.values()].map(asIsoinfoShowsJoliet).sort());
     expect(report.pycdlib.rr).toEqual(byRealPath);
