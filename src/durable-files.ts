@@ -3,11 +3,14 @@
  * the name appears. The spawn pipeline syncs the instance directory once for all the files it holds.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-/** fsync(2) of a directory: the names created, linked or renamed in it survive a power cut once this returns. */
-export async function syncDirectory(path: string): Promise<void> {
+/**
+ * fsync(2) of a file (its data survives a power cut once this returns) or of a directory (the names created,
+ * linked or renamed in it do).
+ */
+export async function syncPath(path: string): Promise<void> {
   const directory = await open(path, 'r');
   try {
     await directory.sync();
@@ -54,6 +57,44 @@ export async function replaceFile(path: string, data: string, mode = 0o666): Pro
   }
 }
 
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** The suffix of a file being built by linkIntoPlace (or left by a process that died building it). */
+export const STAGED_SUFFIX = /\.part-[0-9a-f]{16}$/;
+
+/**
+ * Files that appear whole or not at all and never replace one already there: `build` writes the file under
+ * a name of its own beside `finalPath` and leaves its data synced; link(2), which unlike rename(2) never
+ * replaces a file, then gives it its name. The staged name is removed whatever happens. The new name is
+ * durable once the directory is synced (callers sync it, once for all the files they place there).
+ */
+export async function linkIntoPlace<T>(
+  finalPath: string,
+  build: (stagedPath: string) => Promise<T>,
+): Promise<{ outcome: 'created' | 'exists'; result: T }> {
+  const staged = `${finalPath}.part-${randomBytes(8).toString('hex')}`;
+  try {
+    const result = await build(staged);
+    try {
+      await link(staged, finalPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return { outcome: 'exists', result };
+    }
+    return { outcome: 'created', result };
+  } finally {
+    await rm(staged, { force: true });
+  }
+}
+
 const ignore = (): void => undefined;
 
 /**
@@ -65,7 +106,7 @@ export class DirectorySyncGroup {
   private readonly running = new Map<string, Promise<void>>();
   private readonly next = new Map<string, Promise<void>>();
 
-  constructor(private readonly syncOne: (path: string) => Promise<void> = syncDirectory) {}
+  constructor(private readonly syncOne: (path: string) => Promise<void> = syncPath) {}
 
   sync(path: string): Promise<void> {
     const running = this.running.get(path);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncDirectory } from '../src/durable-files.js';
+import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../src/durable-files.js';
 
 test.each([
   ['nothing created', '/srv/instances', undefined, []],
@@ -13,11 +13,11 @@ test.each([
   expect(parentsOfCreated(path, created)).toEqual(parents);
 });
 
-test('syncDirectory syncs a real directory and names a missing one', async () => {
+test('syncPath syncs a real directory and names a missing one', async () => {
   const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-sync-'));
   try {
-    await expect(syncDirectory(root)).resolves.toBeUndefined();
-    await expect(syncDirectory(join(root, 'missing'))).rejects.toThrow(join(root, 'missing'));
+    await expect(syncPath(root)).resolves.toBeUndefined();
+    await expect(syncPath(join(root, 'missing'))).rejects.toThrow(join(root, 'missing'));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

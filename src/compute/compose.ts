@@ -11,7 +11,7 @@ import { connectionUri } from '../virt/connection-uri.js';
 import { probeHost } from '../virt/host-facts.js';
 import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
-import { parentsOfCreated, syncDirectory } from '../durable-files.js';
+import { parentsOfCreated, syncPath } from '../durable-files.js';
 import { SpawnPipeline, type SpawnPipelineDeps } from './spawn-pipeline.js';
 
 export interface ComposedSpawner {
@@ -28,7 +28,7 @@ export async function composeSpawner(
   const { config } = loaded;
   const instancesPath = config.DEFAULT.instances_path;
   const created = await mkdir(instancesPath, { recursive: true, mode: 0o755 });
-  for (const parent of parentsOfCreated(instancesPath, created)) await syncDirectory(parent);
+  for (const parent of parentsOfCreated(instancesPath, created)) await syncPath(parent);
   const virt = readVirtOptions(config, await probeHost(instancesPath));
   const metadata = loadMetadataOptions(config);
   const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });

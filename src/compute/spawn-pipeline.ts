@@ -12,7 +12,7 @@ import { buildInstanceMetadata, toDriveTree, type InstanceMetadata } from '../me
 import type { MetadataOptions } from '../metadata/options.js';
 import type { Logger } from '../log.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
-import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncDirectory } from '../durable-files.js';
+import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { renderDomainXml } from '../virt/domain-xml.js';
 import { instanceDir } from '../virt/instance-paths.js';
@@ -156,8 +156,8 @@ export class SpawnPipeline implements Spawner {
       // above that mkdir added to. The guest starts, and the bus acks, once all it needs survives a power cut.
       step = 'sync';
       const instancesPath = this.options.virt.instances_path;
-      const above = parentsOfCreated(instancesPath, created).map(syncDirectory);
-      await Promise.all([syncDirectory(directory), this.parentSyncs.sync(instancesPath), ...above]);
+      const above = parentsOfCreated(instancesPath, created).map(syncPath);
+      await Promise.all([syncPath(directory), this.parentSyncs.sync(instancesPath), ...above]);
 
       step = 'start';
       await this.deps.connection.start(domain);

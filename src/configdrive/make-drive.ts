@@ -4,12 +4,11 @@
  * all, so a crash never leaves a half-written drive that a retry would then refuse to replace.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { access, link, mkdir, mkdtemp, open, rm, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NovaConfig } from '../config/schema.js';
-import { syncDirectory } from '../durable-files.js';
+import { linkIntoPlace, pathExists, syncPath } from '../durable-files.js';
 import { VERSION } from '../version.js';
 import { writeDiskImage, type DiskImage } from './disk-image.js';
 import { buildIso } from './iso9660/index.js';
@@ -75,19 +74,6 @@ async function runExternalIsoTool(command: string, tree: DriveTree, output: stri
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function removeIfThere(path: string): Promise<void> {
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-}
-
 /**
  * Puts the drive at `path` unless a drive is already there (Nova never replaces one: the guest may have
  * seen it), and returns whether this call created it. The image is staged under a name of its own beside
@@ -96,29 +82,18 @@ async function removeIfThere(path: string): Promise<void> {
  * syncs the instance directory once, for all of its files).
  */
 export async function placeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
-  if (await exists(path)) return 'exists';
-  const staged = join(dirname(path), `.${basename(path)}-${randomBytes(6).toString('hex')}`);
-  try {
-    if (options.format === 'iso9660' && options.mkisofsCmd !== null) {
-      await runExternalIsoTool(options.mkisofsCmd, tree, staged);
-    } else {
-      await writeDiskImage(staged, buildImage(tree, options.format, options.recordedAt), { exclusive: true });
-    }
-    try {
-      await link(staged, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw error;
-    }
-    return 'created';
-  } finally {
-    await removeIfThere(staged);
-  }
+  if (await pathExists(path)) return 'exists';
+  const { outcome } = await linkIntoPlace(path, (staged) =>
+    options.format === 'iso9660' && options.mkisofsCmd !== null
+      ? runExternalIsoTool(options.mkisofsCmd, tree, staged)
+      : writeDiskImage(staged, buildImage(tree, options.format, options.recordedAt), { exclusive: true }),
+  );
+  return outcome;
 }
 
 /** placeDrive, then the directory synced: the drive survives a power cut once this returns. */
 export async function makeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
   const outcome = await placeDrive(tree, path, options);
-  await syncDirectory(dirname(path));
+  await syncPath(dirname(path));
   return outcome;
 }

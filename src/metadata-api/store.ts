@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { replaceFile, syncDirectory } from '../durable-files.js';
+import { replaceFile, syncPath } from '../durable-files.js';
 import { decodeRecord, encodeRecord, MetadataRecordError, type MetadataRecord } from './record.js';
 
 export const RECORD_FILE = 'metadata.json';
@@ -22,7 +22,7 @@ export async function placeInstanceMetadata(instanceDir: string, record: Metadat
 /** placeInstanceMetadata, then the directory synced: the record survives a power cut once this returns. */
 export async function saveInstanceMetadata(instanceDir: string, record: MetadataRecord): Promise<void> {
   await placeInstanceMetadata(instanceDir, record);
-  await syncDirectory(instanceDir);
+  await syncPath(instanceDir);
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -17,7 +17,8 @@ import { downloadImage } from './glance-download.js';
 import { checkApiServer } from './glance-url.js';
 import type { ExpectedImage } from './image-digest.js';
 import { inspectImage } from './image-inspection.js';
-import { exists, publishFile, removeStaleTempFiles } from './publish-file.js';
+import { pathExists } from '../../durable-files.js';
+import { publishFile, removeStaleTempFiles } from './publish-file.js';
 import { SingleFlight } from './single-flight.js';
 
 /** Far longer than any idle timeout: a temporary file this old belongs to a process that is gone. */
@@ -78,7 +79,7 @@ export class ImageCache {
     return this.images.run(path, async () => {
       // Judged on every use, as Nova does (the rules may have grown since the file was cached); the probe
       // they judge is qemu-img's once per file and process (base-file-probes.ts).
-      if (!(await exists(path))) await this.fetch(imageId, path, context, expected);
+      if (!(await pathExists(path))) await this.fetch(imageId, path, context, expected);
       const info = await inspectImage(imageId, path, claimedFormat);
       return { id: imageId, path, format: info.format, virtualSize: info.virtualSize };
     });
@@ -112,7 +113,7 @@ export class ImageCache {
   private ensureBlank(name: string, commands: (temp: string) => string[][]): Promise<string> {
     const path = join(this.baseDir, name);
     return this.blanks.run(path, async () => {
-      if (!(await exists(path))) {
+      if (!(await pathExists(path))) {
         await mkdir(this.baseDir, { recursive: true });
         await publishFile(path, async (temp) => {
           for (const command of commands(temp)) await runDiskCommand(command);
@@ -134,7 +135,7 @@ export class ImageCache {
   }
 
   private async copyToInstance(imageId: string, target: string, context: Pick<RequestContext, 'auth_token'>): Promise<string> {
-    if (!(await exists(target))) {
+    if (!(await pathExists(target))) {
       const cached = await this.ensureImage(imageId, context, null);
       await publishFile(target, (temp) => copyFile(cached.path, temp));
     }

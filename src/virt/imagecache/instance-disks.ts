@@ -9,7 +9,8 @@ import type { DiskFile, LocalDiskImages } from '../guest-disks.js';
 import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
 import type { ImageCache } from './image-cache.js';
 import { inspectImage } from './image-inspection.js';
-import { exists, publishFile } from './publish-file.js';
+import { pathExists } from '../../durable-files.js';
+import { publishFile } from './publish-file.js';
 import { createQcow2Overlay } from './qcow2-overlay.js';
 
 const GiB = 2 ** 30;
@@ -25,7 +26,7 @@ async function createOverlay(
   sizeBytes: number | null,
   check: (virtualSize: number) => void = () => {},
 ): Promise<DiskFile> {
-  if (!(await exists(target))) {
+  if (!(await pathExists(target))) {
     const base = await inspectImage('base image', basePath, null);
     check(base.virtualSize);
     await publishFile(target, (temp) => createQcow2Overlay(temp, basePath, base, sizeBytes));

@@ -1,61 +1,29 @@
 /**
- * Files that appear whole or not at all: built under a temporary name beside their final one, flushed,
- * then linked into place. link(2), unlike rename(2), never replaces a file that is already there: a disk a
- * guest has written to, or a cache file another process published first, stays as it is.
+ * Image cache files and instance disks: built under a temporary name, synced, then linked into place
+ * (linkIntoPlace), so a disk a guest has written to, or a cache file another process published first, stays
+ * as it is; the directory is synced at once, as a cache file must be durable before any spawn uses it.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-const TEMP_SUFFIX = /\.part-[0-9a-f]{16}$/;
+import { linkIntoPlace, STAGED_SUFFIX, syncPath } from '../../durable-files.js';
 
 /** Whether `path` is a file publishFile is still building (or a dead process left behind). */
 export function isTempPath(path: string): boolean {
-  return TEMP_SUFFIX.test(path);
-}
-
-function tempPathFor(finalPath: string): string {
-  return `${finalPath}.part-${randomBytes(8).toString('hex')}`;
-}
-
-async function fsync(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+  return STAGED_SUFFIX.test(path);
 }
 
 /**
  * Runs `build` on a fresh temporary path and publishes the result at `finalPath`, unless a file appeared
- * there meanwhile (then ours is dropped). The temporary file is removed whatever happens.
+ * there meanwhile (then ours is dropped).
  */
 export async function publishFile<T>(finalPath: string, build: (tempPath: string) => Promise<T>): Promise<T> {
-  const tempPath = tempPathFor(finalPath);
-  try {
-    const result = await build(tempPath);
-    await fsync(tempPath);
-    try {
-      await link(tempPath, finalPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    await fsync(dirname(finalPath));
-    return result;
-  } finally {
-    await rm(tempPath, { force: true });
-  }
+  const { result } = await linkIntoPlace(finalPath, async (tempPath) => {
+    const built = await build(tempPath);
+    await syncPath(tempPath);
+    return built;
+  });
+  await syncPath(dirname(finalPath));
+  return result;
 }
 
 /**
