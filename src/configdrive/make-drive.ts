@@ -4,7 +4,7 @@
  * all, so a crash never leaves a half-written drive that a retry would then refuse to replace.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NovaConfig } from '../config/schema.js';
@@ -66,12 +66,7 @@ async function runExternalIsoTool(command: string, tree: DriveTree, output: stri
     await rm(scratch, { recursive: true, force: true });
   }
   // The tool closes its output but does not sync it; its name must never point at data a power cut lost.
-  const file = await open(output, 'r+');
-  try {
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
+  await syncPath(output);
 }
 
 /**
