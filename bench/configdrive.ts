@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildImage, PUBLISHER } from '../src/configdrive/make-drive.js';
-import { writeDiskImage } from '../src/configdrive/disk-image.js';
+import { writeDiskImage } from '../src/disk-image.js';
 import type { DriveTree } from '../src/configdrive/tree.js';
 import { buildInstanceMetadata, toDriveTree } from '../src/metadata/instance-metadata.js';
 import { FULL_BLOCK_DEVICES, fullRequest, testOptions } from '../test/metadata/fixtures.js';

@@ -3,7 +3,7 @@
  * the name appears. The spawn pipeline syncs the instance directory once for all the files it holds.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -91,8 +91,12 @@ export async function linkIntoPlace<T>(
     }
     return { outcome: 'created', result };
   } finally {
-    await rm(staged, { force: true });
+    await unlink(staged).catch(ignoreMissing);
   }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
 }
 
 const ignore = (): void => undefined;

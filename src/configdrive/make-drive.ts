@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { NovaConfig } from '../config/schema.js';
 import { linkIntoPlace, pathExists, syncPath } from '../durable-files.js';
 import { VERSION } from '../version.js';
-import { writeDiskImage, type DiskImage } from './disk-image.js';
+import { writeDiskImage, type DiskImage } from '../disk-image.js';
 import { buildIso } from './iso9660/index.js';
 import type { DriveTree } from './tree.js';
 import { buildVfat } from './vfat/index.js';

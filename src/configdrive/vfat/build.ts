@@ -1,4 +1,4 @@
-import type { DiskImage } from '../disk-image.js';
+import type { DiskImage } from '../../disk-image.js';
 import type { DriveTree } from '../tree.js';
 import { MEDIA_FIXED_DISK, encodeBootSector } from './boot-sector.js';
 import { ATTRIBUTES, ENTRY_SIZE, shortNameChecksum, writeLongNameEntries, writeShortEntry } from './directory-entry.js';

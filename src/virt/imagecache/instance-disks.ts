@@ -1,7 +1,9 @@
 /**
  * The instance's local disks as imagebackend.Qcow2 (Nova's default images_type) makes them: qcow2 overlays
  * in the instance directory over read-only base files in the cache. A disk that already exists is never
- * touched: after a crash the guest may already have written to it.
+ * touched: after a crash the guest may already have written to it. Each disk's data is synced before its
+ * name appears; the names are durable once the caller syncs the instance directory (the spawn pipeline does,
+ * once for all its files, before the guest starts).
  */
 import { join } from 'node:path';
 import type { Flavor } from '../../nova/spawn-request.js';
@@ -9,8 +11,7 @@ import type { DiskFile, LocalDiskImages } from '../guest-disks.js';
 import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
 import type { ImageCache } from './image-cache.js';
 import { inspectImage } from './image-inspection.js';
-import { pathExists } from '../../durable-files.js';
-import { publishFile } from './publish-file.js';
+import { linkIntoPlace, pathExists } from '../../durable-files.js';
 import { createQcow2Overlay } from './qcow2-overlay.js';
 
 const GiB = 2 ** 30;
@@ -29,7 +30,7 @@ async function createOverlay(
   if (!(await pathExists(target))) {
     const base = await inspectImage('base image', basePath, null);
     check(base.virtualSize);
-    await publishFile(target, (temp) => createQcow2Overlay(temp, basePath, base, sizeBytes));
+    await linkIntoPlace(target, (staged) => createQcow2Overlay(staged, basePath, base, sizeBytes));
   }
   return { path: target, format: 'qcow2' };
 }

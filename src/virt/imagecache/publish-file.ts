@@ -1,7 +1,7 @@
 /**
- * Image cache files and instance disks: built under a temporary name, synced, then linked into place
- * (linkIntoPlace), so a disk a guest has written to, or a cache file another process published first, stays
- * as it is; the directory is synced at once, as a cache file must be durable before any spawn uses it.
+ * Image cache files (and the kernel and ramdisk copied into an instance directory): built under a temporary
+ * name, synced, then linked into place (linkIntoPlace), so a file another process published first stays as
+ * it is; the directory is synced at once, as a cache file must be durable before any spawn uses it.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

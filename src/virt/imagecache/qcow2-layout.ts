@@ -10,6 +10,7 @@
  *   cluster 2   refcount block: 1 for each cluster in use (0 .. 3 + L1 clusters - 1)
  *   cluster 3.. L1 table, all zero (no L2 table yet); the file ends with it
  */
+import type { DiskImage } from '../../disk-image.js';
 
 /** What the overlay is over and how large the guest sees it. */
 export interface Qcow2OverlaySpec {
@@ -21,12 +22,6 @@ export interface Qcow2OverlaySpec {
   virtualSize: number;
   /** Bytes, a power of two from 512 to 2 MiB; null for qemu's default, 64 KiB. */
   clusterSize: number | null;
-}
-
-/** A file as its non-zero pieces: every byte outside the extents, up to `length`, is zero. */
-export interface SparseFile {
-  length: number;
-  extents: readonly { offset: number; bytes: Buffer }[];
 }
 
 const QCOW_MAGIC = 0x514649fb;
@@ -97,7 +92,7 @@ function clusterBitsOf(clusterSize: number): number | null {
  * refcount blocks as it goes), an L1 table over 32 MiB, a header that does not fit its cluster, a cluster
  * size qemu does not accept. The caller then leaves the file to qemu-img itself.
  */
-export function qcow2OverlayLayout(spec: Qcow2OverlaySpec): SparseFile | null {
+export function qcow2OverlayLayout(spec: Qcow2OverlaySpec): DiskImage | null {
   const clusterSize = spec.clusterSize ?? DEFAULT_CLUSTER_SIZE;
   const clusterBits = clusterBitsOf(clusterSize);
   const backingFile = Buffer.from(spec.backingFile, 'utf8');
@@ -146,7 +141,7 @@ export function qcow2OverlayLayout(spec: Qcow2OverlaySpec): SparseFile | null {
   for (let cluster = 0; cluster < clustersInUse; cluster++) refcountBlock.writeUInt16BE(1, cluster * 2);
 
   return {
-    length: 3 * clusterSize + l1Bytes,
+    size: 3 * clusterSize + l1Bytes,
     extents: [
       { offset: 0, bytes: Buffer.concat([header, extensions, backingFile]) },
       { offset: clusterSize, bytes: refcountTable },

@@ -3,20 +3,10 @@
  * qemu-img would write, written here directly (qcow2-layout.ts) so a spawn starts no qemu-img; qemu-img
  * itself only for the layouts that module leaves to it.
  */
-import { open } from 'node:fs/promises';
-import { qcow2OverlayLayout, type Qcow2OverlaySpec, type SparseFile } from './qcow2-layout.js';
+import { writeDiskImage } from '../../disk-image.js';
+import { syncPath } from '../../durable-files.js';
+import { qcow2OverlayLayout, type Qcow2OverlaySpec } from './qcow2-layout.js';
 import { qemuImgCreateOverlay, type DiskInfo } from './qemu-img.js';
-
-/** Writes the non-zero extents into a new file; the rest stays a hole, which reads as zeros. */
-export async function writeSparseFile(path: string, file: SparseFile): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    for (const { offset, bytes } of file.extents) await handle.write(bytes, 0, bytes.length, offset);
-    await handle.truncate(file.length);
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * What the overlay needs from its base: the probed format (never guessed again by qemu at boot) and the
@@ -26,9 +16,14 @@ function overlaySpec(base: string, baseInfo: DiskInfo, sizeBytes: number | null)
   return { backingFile: base, backingFormat: baseInfo.format, virtualSize: sizeBytes ?? baseInfo.virtualSize, clusterSize: baseInfo.clusterSize };
 }
 
-/** A new qcow2 file at `target` (which must not exist) over `base`, as `qemu-img create` makes it. */
+/**
+ * A new qcow2 file at `target` (which must not exist) over `base`, as `qemu-img create` makes it, with its
+ * data synced.
+ */
 export async function createQcow2Overlay(target: string, base: string, baseInfo: DiskInfo, sizeBytes: number | null): Promise<void> {
   const spec = overlaySpec(base, baseInfo, sizeBytes);
   const layout = qcow2OverlayLayout(spec);
-  await (layout === null ? qemuImgCreateOverlay(target, spec) : writeSparseFile(target, layout));
+  if (layout !== null) return writeDiskImage(target, layout, { exclusive: true });
+  await qemuImgCreateOverlay(target, spec);
+  await syncPath(target);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { checkDiskImage, toBuffer, writeDiskImage } from '../../../src/configdrive/disk-image.js';
+import { checkDiskImage, toBuffer, writeDiskImage } from '../../../src/disk-image.js';
 import { InvalidDrivePathError } from '../../../src/configdrive/tree.js';
 import { toFatTimestamp } from '../../../src/configdrive/vfat/fat-time.js';
 import { InvalidVfatNameError, InvalidVfatOptionError, VfatCapacityError, buildVfat, readVfat, type VfatOptions } from '../../../src/configdrive/vfat/index.js';

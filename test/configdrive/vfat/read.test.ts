@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { toBuffer } from '../../../src/configdrive/disk-image.js';
+import { toBuffer } from '../../../src/disk-image.js';
 import { MalformedVfatError, buildVfat, readVfat } from '../../../src/configdrive/vfat/index.js';
 import { expectSameTree, makeTempDir, novaTypicalTree, run } from './support.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toBuffer, writeDiskImage } from '../../../src/configdrive/disk-image.js';
+import { toBuffer, writeDiskImage } from '../../../src/disk-image.js';
 import { buildVfat, readVfat } from '../../../src/configdrive/vfat/index.js';
 import { expectSameTree, makeTempDir, readTreeFromDirectory, run, seededRandom } from './support.js';
 

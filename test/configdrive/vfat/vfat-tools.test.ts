@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeDiskImage } from '../../../src/configdrive/disk-image.js';
+import { writeDiskImage } from '../../../src/disk-image.js';
 import { decodeBootSector } from '../../../src/configdrive/vfat/boot-sector.js';
 import { buildVfat } from '../../../src/configdrive/vfat/index.js';
 import { expectSameTree, makeTempDir, novaTypicalTree, readTreeFromDirectory, run } from './support.js';

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskCommandFailed } from '../../../src/virt/imagecache/errors/disk-command-failed.js';
 import { qcow2OverlayLayout, type Qcow2OverlaySpec } from '../../../src/virt/imagecache/qcow2-layout.js';
-import { createQcow2Overlay, writeSparseFile } from '../../../src/virt/imagecache/qcow2-overlay.js';
+import { writeDiskImage } from '../../../src/disk-image.js';
+import { createQcow2Overlay } from '../../../src/virt/imagecache/qcow2-overlay.js';
 import { qemuImgInfo, tool } from './disk-tools.js';
 
 const KiB = 2 ** 10;
@@ -59,7 +60,7 @@ async function ours(spec: Qcow2OverlaySpec): Promise<string | null> {
   const layout = qcow2OverlayLayout(spec);
   if (layout === null) return null;
   const target = join(scratch, `ours-${files++}.qcow2`);
-  await writeSparseFile(target, layout);
+  await writeDiskImage(target, layout, { exclusive: true });
   return target;
 }
 

@@ -1,3 +1,7 @@
+/**
+ * Disk images built in memory (config drives, qcow2 overlays) and the one way they are written to disk:
+ * sparsely, exclusively, and synced.
+ */
 import { open, unlink } from 'node:fs/promises';
 
 /**
@@ -43,9 +47,10 @@ export function toBuffer(image: DiskImage): Buffer {
 }
 
 /**
- * Writes the image sparsely (the file is sized first, then only the extents are written) and syncs it.
- * Like Nova, it never replaces an existing drive: the file is created exclusively, and a file this call
- * created is removed again if writing it fails, so a retry is not blocked by a half-written drive.
+ * Writes the image sparsely (the file is sized first, then only the extents are written) and syncs its data
+ * before closing it. It never replaces an existing file (a drive or disk a guest may have seen): the file is
+ * created exclusively, and a file this call created is removed again if writing it fails, so a retry is not
+ * blocked by a half-written one.
  */
 export async function writeDiskImage(path: string, image: DiskImage, options: { readonly exclusive: true }): Promise<void> {
   // Only exclusive creation exists; the option makes that visible at every call site.

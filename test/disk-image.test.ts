@@ -1,7 +1,7 @@
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidDiskImageError, toBuffer, writeDiskImage, type DiskImage } from '../../src/configdrive/disk-image.js';
+import { InvalidDiskImageError, toBuffer, writeDiskImage, type DiskImage } from '../src/disk-image.js';
 
 const MiB = 1024 * 1024;
 const image: DiskImage = {
