@@ -1,21 +1,22 @@
 /**
- * Spawns through the real broker: the daemon consuming plain spawn requests (the metadata fixtures' full
- * instance: config drive, two VIFs, files, key) from its compute.<host> queue on the machine's RabbitMQ and
- * spawning them on test:///default, against the ceilings measured in the same run: the raw binding's
- * define+start loop, a raw amqplib publish/consume loop, and the spawn pipeline alone.
+ * Spawns through the real broker: `nova-spawnd run` as its own process (what systemd starts: the image
+ * cache, qcow2 overlays, the metadata record, INFO logs), consuming plain spawn requests (the metadata
+ * fixtures' full instance: config drive, two VIFs, files, key) from its compute.<host> queue on the
+ * machine's RabbitMQ and spawning them on test:///default, while this process plays nova-conductor. Against
+ * the ceilings measured in the same run: the raw binding's define+start loop, a raw amqplib publish/consume
+ * loop, the spawn pipeline alone, and the daemon class in this process with two spawners that attribute the
+ * time (one that does nothing: the bus alone; the raw binding's define+start: the bus and libvirt).
  *
  * "Done" for a spawn is the arrival of its instance.create.end notification: the daemon publishes it (and
  * waits for the broker's confirm) once the domain runs, and acks in the same turn right after, so the
- * latency shown is publish -> ack plus one confirm round trip. The daemon runs with four spawners, to
- * attribute the time: one that does nothing (the bus alone), the raw binding's define+start (the bus and
- * libvirt), the SpawnPipeline with placeholder disk files (test:///default never opens them), and the
- * SpawnPipeline with the real image cache (a qcow2 overlay per instance, made with qemu-img).
+ * latency shown is publish -> ack plus one confirm round trip.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { SpawnDaemon } from '../src/bus/spawn-daemon.js';
 import type { DiskPreparer } from '../src/compute/disk-preparer.js';
 import { SpawnPipeline } from '../src/compute/spawn-pipeline.js';
@@ -24,15 +25,15 @@ import { getLogger, setLogSink } from '../src/log.js';
 import type { SpawnRequest } from '../src/nova/spawn-request.js';
 import { LibvirtConnection } from '../src/virt/connection.js';
 import { renderDomainXml } from '../src/virt/domain-xml.js';
-import { ImageCache, LocalDiskPreparer } from '../src/virt/imagecache/index.js';
 import { planGuest } from '../src/virt/plan-guest.js';
-import { busOptions, daemonSections } from '../test/bus/helpers/config.js';
+import { busOptions, daemonSections, writeConfig } from '../test/bus/helpers/config.js';
 import { CACHED_IMAGE_ID } from '../test/bus/helpers/compute.js';
 import { JSON_PROPERTIES, newInstance, plainBody, type TestInstance } from '../test/bus/helpers/messages.js';
 import { connectClient, createVhost, type TestVhost } from '../test/bus/helpers/rabbit.js';
 import { seedImage } from '../test/compute/seed-image.js';
 import { fullRequest, testOptions } from '../test/metadata/fixtures.js';
 import { guestRequest, spawnRequest, virtOptions } from '../test/virt/fixtures.js';
+import { PACKAGE_ROOT } from '../src/version.js';
 import { percentile } from './stats.js';
 
 const MAX_CONCURRENT_BUILDS = 10;
@@ -43,6 +44,8 @@ interface Result {
   count: number;
   perSecond: number;
   latencyMs: number[];
+  /** The daemon's CPU time (all its threads) per spawn, when it runs as a process of its own. */
+  daemonCpuMs?: number | undefined;
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -52,9 +55,12 @@ function render(results: Result[]): string {
   return [
     `### Spawns through the broker (test:///default, max_concurrent_builds ${MAX_CONCURRENT_BUILDS}); target ${TARGET_PER_SECOND} spawns/s`,
     '',
-    '| what | n | per second | p50 ms | p99 ms |',
-    '|---|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.what} | ${r.count} | ${r.perSecond.toFixed(0)} | ${ms(percentile(r.latencyMs, 50))} | ${ms(percentile(r.latencyMs, 99))} |`),
+    '| what | n | per second | p50 ms | p99 ms | daemon CPU ms per spawn |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.what} | ${r.count} | ${r.perSecond.toFixed(0)} | ${ms(percentile(r.latencyMs, 50))} | ${ms(percentile(r.latencyMs, 99))} | ${r.daemonCpuMs === undefined ? '' : r.daemonCpuMs.toFixed(2)} |`,
+    ),
   ].join('\n');
 }
 
@@ -139,11 +145,67 @@ function pipeline(connection: LibvirtConnection, instancesPath: string, disks: D
   );
 }
 
+/** The daemon's CPU time so far (user + system), in ms: /proc/<pid>/stat counts it in clock ticks. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
 /**
- * A daemon on a host queue of its own, spawning with `spawner`: its one-at-a-time latency and its
- * throughput on a burst, each spawn timed from its publish to its end notification.
+ * Spawns through a daemon already consuming compute.<host>, as nova-conductor sends them: one at a time
+ * (latency), then a burst (throughput), each timed from its publish to its end notification. `cpuMs` reads
+ * the daemon's CPU time, when it is a process of its own.
  */
-async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, burst: number, sequential: number): Promise<Result[]> {
+async function measureSpawns(
+  client: ChannelModel,
+  host: string,
+  label: string,
+  counts: { burst: number; sequential: number },
+  body: (instance: TestInstance) => Buffer,
+  cpuMs?: () => number,
+): Promise<Result[]> {
+  const channel = await client.createChannel();
+  const ends = new Map<string, () => void>();
+  await channel.consume(
+    'versioned_notifications.info',
+    (message) => {
+      if (!message) return;
+      const inner = JSON.parse(JSON.parse(message.content.toString())['oslo.message']) as { event_type: string; payload: { 'nova_object.data': { uuid: string } } };
+      if (inner.event_type === 'instance.create.end') ends.get(inner.payload['nova_object.data'].uuid)?.();
+    },
+    { noAck: true },
+  );
+  const run = async (count: number, oneAtATime: boolean): Promise<Result> => {
+    const instances: TestInstance[] = Array.from({ length: count }, newInstance);
+    const bodies = instances.map(body);
+    const settled = instances.map((instance) => new Promise<void>((resolve) => ends.set(instance.uuid, resolve)));
+    const latencyMs: number[] = [];
+    const cpuBefore = cpuMs?.();
+    const start = now();
+    for (let i = 0; i < count; i++) {
+      const began = now();
+      const timed = settled[i]!.then(() => void latencyMs.push(now() - began));
+      channel.publish('nova', `compute.${host}`, bodies[i]!, JSON_PROPERTIES);
+      if (oneAtATime) await timed;
+    }
+    await Promise.all(settled);
+    const elapsed = now() - start;
+    // Each latency is recorded one turn after its spawn settles.
+    await new Promise((resolve) => setImmediate(resolve));
+    const mode = oneAtATime ? 'one at a time' : `burst of ${count}`;
+    const daemonCpuMs = cpuBefore === undefined ? undefined : (cpuMs!() - cpuBefore) / count;
+    return { what: `${label}: publish -> running + acked, ${mode}`, count, perSecond: (count * 1000) / elapsed, latencyMs, daemonCpuMs };
+  };
+  try {
+    return [await run(counts.sequential, true), await run(counts.burst, false)];
+  } finally {
+    await channel.close();
+  }
+}
+
+/** The SpawnDaemon class in this process, on a host queue of its own, spawning with `spawner`. */
+async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, counts: { burst: number; sequential: number }): Promise<Result[]> {
   const host = `compute-bench-${randomUUID().slice(0, 8)}`;
   const daemon = new SpawnDaemon(
     { bus: busOptions(daemonSections(host, vhost.url, { DEFAULT: { max_concurrent_builds: String(MAX_CONCURRENT_BUILDS) } })) },
@@ -153,46 +215,74 @@ async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, 
   try {
     daemon.start();
     await daemon.ready();
-    const channel = await client.createChannel();
-    const ends = new Map<string, () => void>();
-    await channel.consume(
-      'versioned_notifications.info',
-      (message) => {
-        if (!message) return;
-        const inner = JSON.parse(JSON.parse(message.content.toString())['oslo.message']) as { event_type: string; payload: { 'nova_object.data': { uuid: string } } };
-        if (inner.event_type === 'instance.create.end') ends.get(inner.payload['nova_object.data'].uuid)?.();
-      },
-      { noAck: true },
-    );
-    const run = async (count: number, oneAtATime: boolean): Promise<Result> => {
-      const instances: TestInstance[] = Array.from({ length: count }, newInstance);
-      const bodies = instances.map((instance) => plainBody(instance));
-      const settled = instances.map((instance) => new Promise<void>((resolve) => ends.set(instance.uuid, resolve)));
-      const latencyMs: number[] = [];
-      const start = now();
-      for (let i = 0; i < count; i++) {
-        const began = now();
-        const timed = settled[i]!.then(() => void latencyMs.push(now() - began));
-        channel.publish('nova', `compute.${host}`, bodies[i]!, JSON_PROPERTIES);
-        if (oneAtATime) await timed;
-      }
-      await Promise.all(settled);
-      const elapsed = now() - start;
-      // Each latency is recorded one turn after its spawn settles.
-      await new Promise((resolve) => setImmediate(resolve));
-      const mode = oneAtATime ? 'one at a time' : `burst of ${count}`;
-      return { what: `nova-spawnd daemon, ${label}: publish -> running + acked, ${mode}`, count, perSecond: (count * 1000) / elapsed, latencyMs };
-    };
-    return [await run(sequential, true), await run(burst, false)];
+    return await measureSpawns(client, host, `nova-spawnd daemon in this process, ${label}`, counts, (instance) => plainBody(instance));
   } finally {
     await daemon.stop(30_000);
     await client.close();
   }
 }
 
+/**
+ * `nova-spawnd run` as systemd starts it, on a nova.conf of its own (instances under `root`, whose image
+ * cache holds the instances' image), its log in a file as journald would take it.
+ */
+async function throughProcess(
+  vhost: TestVhost,
+  root: string,
+  label: string,
+  counts: { burst: number; sequential: number },
+  body: (instance: TestInstance) => Buffer,
+): Promise<Result[]> {
+  const host = `compute-bench-${randomUUID().slice(0, 8)}`;
+  const dir = mkdtempSync(join(root, 'daemon-'));
+  const instancesPath = join(dir, 'instances');
+  seedImage(instancesPath, CACHED_IMAGE_ID);
+  const config = writeConfig(
+    dir,
+    daemonSections(host, vhost.url, {
+      // The metadata API stays off (its port is the machine's); the daemon still records every instance's metadata.
+      DEFAULT: { max_concurrent_builds: String(MAX_CONCURRENT_BUILDS), instances_path: instancesPath, state_path: dir, enabled_apis: 'osapi_compute' },
+    }),
+  );
+  const log = openSync(join(dir, 'daemon.log'), 'a');
+  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'run', '--config-file', config], { stdio: ['ignore', 'ignore', log] });
+  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+  const client = await connectClient(vhost.url);
+  try {
+    await waitForQueue(client, `compute.${host}`, exited);
+    return await measureSpawns(client, host, `nova-spawnd run (its own process), ${label}`, counts, body, () => cpuMsOf(daemon.pid!));
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited;
+    closeSync(log);
+    await client.close();
+  }
+}
+
+/** Until the daemon has declared `queue` (it consumes once it has); fails if the daemon exits first. */
+async function waitForQueue(client: ChannelModel, queue: string, exited: Promise<number | null>): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  for (let attempt = 0; ; attempt++) {
+    if (exitCode !== undefined) throw new Error(`nova-spawnd run exited (${exitCode}) before declaring ${queue}`);
+    if (attempt === 300) throw new Error(`nova-spawnd run did not declare ${queue} within 30 s`);
+    // A passive declare of a missing queue closes its channel: one channel per try.
+    const channel = await client.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkQueue(queue);
+      await channel.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 export async function benchBus(quick: boolean): Promise<string> {
   const burst = quick ? 300 : 3000;
   const sequential = quick ? 50 : 300;
+  const counts = { burst, sequential };
   // Formatted as always, written nowhere: the terminal would otherwise be the bottleneck.
   setLogSink(() => undefined);
   const vhost = await createVhost('bench');
@@ -212,18 +302,17 @@ export async function benchBus(quick: boolean): Promise<string> {
       await concurrently(`ceiling: raw binding define + start, ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => void (await defineStart(request()))),
       await rawAmqp(vhost, sequential, 1, true),
       await rawAmqp(vhost, burst, MAX_CONCURRENT_BUILDS, false),
-      await concurrently(`SpawnPipeline alone (placeholder disks), ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => {
+      await concurrently(`SpawnPipeline alone in this process (placeholder disks), ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => {
         await pipeline(connection, instancesPath, placeholderDisks).spawn(request());
       }),
     ];
     const noop: Spawner = { spawn: async (r) => ({ uuid: r.instance.uuid, domain: 'none', outcome: 'spawned', drive: 'none' }) };
     const raw: Spawner = { spawn: (r) => withDomain(defineStart(r), r.instance.uuid) };
-    const cache = new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null });
     results.push(
-      ...(await throughDaemon(vhost, 'no-op spawner (the bus alone)', noop, burst, sequential)),
-      ...(await throughDaemon(vhost, 'raw define + start', raw, burst, sequential)),
-      ...(await throughDaemon(vhost, 'SpawnPipeline, placeholder disks', pipeline(connection, instancesPath, placeholderDisks), burst, sequential)),
-      ...(await throughDaemon(vhost, 'SpawnPipeline, image cache + qcow2 overlays', pipeline(connection, instancesPath, cache), Math.ceil(burst / 5), Math.ceil(sequential / 5))),
+      ...(await throughDaemon(vhost, 'no-op spawner (the bus alone)', noop, counts)),
+      ...(await throughDaemon(vhost, 'raw define + start', raw, counts)),
+      ...(await throughProcess(vhost, root, 'full instance with a config drive', counts, (instance) => plainBody(instance))),
+      ...(await throughProcess(vhost, root, 'the same without a config drive', counts, (instance) => plainBody(instance, { config_drive: '' }))),
     );
     return render(results);
   } finally {
