@@ -1,8 +1,9 @@
 /**
- * The libvirt driver's spawn() (nova/virt/libvirt/driver.py), in Nova's order: instance directory, disks,
- * define the domain, build the config drive, start. Unlike Nova it is idempotent per instance uuid, so the
- * bus can redeliver a spawn after a crash: a running domain is left alone, a defined but shut off one is
- * finished, an existing drive or disk is never replaced.
+ * The libvirt driver's spawn() (nova/virt/libvirt/driver.py): instance directory, disks, then the domain
+ * defined while its config drive, libvirt.xml and metadata record are written (Nova defines first and builds
+ * the drive after; nothing can tell, as the guest starts only once all are done), then start. Unlike Nova it
+ * is idempotent per instance uuid, so the bus can redeliver a spawn after a crash: a running domain is left
+ * alone, a defined but shut off one is finished, an existing drive or disk is never replaced.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,6 +47,9 @@ export interface SpawnPipelineDeps {
   onMetadata?: (directory: string, request: SpawnRequest, metadata: InstanceMetadata) => Promise<void>;
   now?: () => Date;
 }
+
+/** What every log line of a spawn names. */
+type SpawnLogContext = { instance: string; request_id: string | undefined };
 
 /** What a dry run shows: the domain and the drive a spawn would make, with nothing created. */
 export interface SpawnPlan {
@@ -112,7 +116,7 @@ export class SpawnPipeline implements Spawner {
   private async run(request: SpawnRequest): Promise<SpawnResult> {
     const { uuid } = request.instance;
     const log = this.deps.log;
-    const context = { instance: uuid, request_id: request.context.request_id ?? undefined };
+    const context: SpawnLogContext = { instance: uuid, request_id: request.context.request_id ?? undefined };
     let step = 'lookup';
     let defined: string | null = null;
     try {
@@ -129,26 +133,31 @@ export class SpawnPipeline implements Spawner {
       step = 'image';
       const { images, kernel } = await this.deps.disks.prepare(request, directory);
       const { configDrive, xml, metadata, named } = this.planFor(request, images, kernel);
-      // libvirt.xml is for operators and for recovery: never half-written, not even after a power cut.
-      await replaceFile(join(directory, 'libvirt.xml'), xml);
 
-      step = 'define';
-      const domain = existing?.name ?? (await this.deps.connection.define(xml)).name;
-      if (!existing) {
-        defined = domain;
-        log.info('domain defined', { ...context, domain });
-      } else {
-        log.info('domain exists but is shut off: finishing its spawn', { ...context, domain, state: existing.state });
-      }
-
-      step = 'drive';
-      let drive: SpawnResult['drive'] = 'none';
-      if (configDrive) {
-        drive = await placeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format: configDrive, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
-        log.info(drive === 'created' ? 'config drive built' : 'config drive already there: kept', { ...context, format: configDrive });
-      }
-      step = 'metadata';
-      await this.deps.onMetadata?.(directory, named, metadata);
+      if (existing) log.info('domain exists but is shut off: finishing its spawn', { ...context, domain: existing.name, state: existing.state });
+      // Each part fails as its own step; all of them settle before a failure is thrown, so a domain this
+      // spawn defined is known (and undefined) even when another part failed first.
+      const asStep = (part: string) => (error: unknown): never => {
+        throw asSpawnFailed(uuid, part, error);
+      };
+      const defining = existing
+        ? Promise.resolve(existing.name)
+        : this.deps.connection.define(xml).then(({ name }) => {
+            defined = name;
+            log.info('domain defined', { ...context, domain: name });
+            return name;
+          }, asStep('define'));
+      const placing = this.placeDrive(configDrive, metadata, directory, context).catch(asStep('drive'));
+      const parts = await Promise.allSettled([
+        defining,
+        placing,
+        // libvirt.xml is for operators and for recovery: never half-written, not even after a power cut.
+        replaceFile(join(directory, 'libvirt.xml'), xml).catch(asStep('define')),
+        this.recordMetadata(directory, named, metadata).catch(asStep('metadata')),
+      ]);
+      const failed = parts.find((part) => part.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [domain, drive] = await Promise.all([defining, placing]);
 
       // One sync of the instance directory makes every name in it durable (libvirt.xml, the disks, the
       // drive, the metadata record; their data is synced already), one of instances_path its own name (every
@@ -171,10 +180,21 @@ export class SpawnPipeline implements Spawner {
     }
   }
 
+  private async placeDrive(format: ConfigDriveFormat | null, metadata: InstanceMetadata, directory: string, context: SpawnLogContext): Promise<SpawnResult['drive']> {
+    if (format === null) return 'none';
+    const placed = await placeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
+    this.deps.log.info(placed === 'created' ? 'config drive built' : 'config drive already there: kept', { ...context, format });
+    return placed;
+  }
+
+  private async recordMetadata(directory: string, request: SpawnRequest, metadata: InstanceMetadata): Promise<void> {
+    await this.deps.onMetadata?.(directory, request, metadata);
+  }
+
   /** Nova's cleanup on a failed spawn: the domain goes, the instance directory stays for inspection. */
-  private async undefineQuietly(domain: string, context: Record<string, string | undefined>): Promise<void> {
+  private async undefineQuietly(domain: string, context: SpawnLogContext): Promise<void> {
     try {
-      const status = await this.deps.connection.lookupByUuid(context['instance']!);
+      const status = await this.deps.connection.lookupByUuid(context.instance);
       if (status?.state === 'running') await this.deps.connection.destroy(domain);
       await this.deps.connection.undefine(domain);
       this.deps.log.info('domain undefined after the failed spawn; instance directory kept', { ...context, domain });
