@@ -94,6 +94,8 @@ class Fate {
   private settling: Promise<unknown> = Promise.resolve();
   readonly decided: Promise<'settle' | 'abandoned'>;
   decide!: (outcome: 'settle' | 'abandoned') => void;
+  /** The instance.create.start notification, published while the spawn runs: the end or error one waits for it. */
+  startNotified: Promise<void> = Promise.resolve();
 
   constructor(readonly log: LogContext) {
     this.decided = new Promise((resolve) => (this.decide = resolve));
@@ -294,7 +296,8 @@ export class SpawnConsumer {
     const release = await this.slots.acquire();
     try {
       if (this.stopping.signal.aborted) return { kind: 'abandoned' };
-      await this.notify({ phase: 'start', source: { request }, context }, fate);
+      // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
+      fate.startNotified = this.notify({ phase: 'start', source: { request }, context }, fate);
       for (let attempt = 1; ; attempt++) {
         this.deps.log.info('spawning', { ...fate.log, attempt });
         try {
@@ -365,7 +368,13 @@ export class SpawnConsumer {
   }
 
   private notificationStep(event: InstanceCreateEvent, fate: Fate): Step {
-    return { kind: 'notification', run: () => this.notify(event, fate) };
+    return {
+      kind: 'notification',
+      run: async () => {
+        await fate.startNotified;
+        await this.notify(event, fate);
+      },
+    };
   }
 
   private replyStep(replyQueue: string, body: Buffer): Step {
