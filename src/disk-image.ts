@@ -2,7 +2,7 @@
  * Disk images built in memory (config drives, qcow2 overlays) and the one way they are written to disk:
  * sparsely, exclusively, and synced.
  */
-import { open, unlink } from 'node:fs/promises';
+import { durableIo } from './durable-io/pool.js';
 
 /**
  * An image as regions of bytes; everything outside the extents is zero, so a file writer can leave holes.
@@ -56,21 +56,5 @@ export async function writeDiskImage(path: string, image: DiskImage, options: { 
   // Only exclusive creation exists; the option makes that visible at every call site.
   if (options.exclusive !== true) throw new InvalidDiskImageError('options.exclusive', options.exclusive, 'must be true');
   checkDiskImage(image);
-  const file = await open(path, 'wx');
-  try {
-    await file.truncate(image.size);
-    for (const { offset, bytes } of image.extents) {
-      let written = 0;
-      while (written < bytes.length) {
-        const { bytesWritten } = await file.write(bytes, written, bytes.length - written, offset + written);
-        written += bytesWritten;
-      }
-    }
-    await file.datasync();
-    await file.close();
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw error;
-  }
+  await durableIo('writeImage', path, image);
 }

@@ -3,20 +3,17 @@
  * the name appears. The spawn pipeline syncs the instance directory once for all the files it holds.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { checkDiskImage, type DiskImage } from './disk-image.js';
+import { durableIo } from './durable-io/pool.js';
 
 /**
  * fsync(2) of a file (its data survives a power cut once this returns) or of a directory (the names created,
  * linked or renamed in it do).
  */
-export async function syncPath(path: string): Promise<void> {
-  const directory = await open(path, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+export function syncPath(path: string): Promise<void> {
+  return durableIo('syncPath', path);
 }
 
 /**
@@ -40,21 +37,18 @@ export function parentsOfCreated(path: string, created: string | undefined): str
  * data is staged under a name of its own beside `path` and synced before the rename; the new name is
  * durable once the directory is synced.
  */
-export async function replaceFile(path: string, data: string, mode = 0o666): Promise<void> {
-  const staged = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const file = await open(staged, 'wx', mode);
-    try {
-      await file.writeFile(data);
-      await file.datasync();
-    } finally {
-      await file.close();
-    }
-    await rename(staged, path);
-  } catch (error) {
-    await unlink(staged).catch(() => undefined);
-    throw error;
-  }
+export function replaceFile(path: string, data: string, mode = 0o666): Promise<void> {
+  return durableIo('replaceFile', path, data, mode);
+}
+
+/**
+ * linkIntoPlace for an image built in memory, as one operation: `image` is written under a name of its own
+ * beside `path`, its data synced, and linked to `path` unless a file is there already (then it is dropped).
+ * The new name is durable once the directory is synced.
+ */
+export function placeImage(path: string, image: DiskImage): Promise<'created' | 'exists'> {
+  checkDiskImage(image);
+  return durableIo('placeImage', path, image);
 }
 
 export async function pathExists(path: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../src/durable-files.js';
+import { DirectorySyncGroup, parentsOfCreated, placeImage, replaceFile, syncPath } from '../src/durable-files.js';
 
 test.each([
   ['nothing created', '/srv/instances', undefined, []],
@@ -34,6 +34,30 @@ test('replaceFile puts the new content in place of the old, with its mode, and l
     expect(readdirSync(root)).toEqual(['libvirt.xml']);
     await expect(replaceFile(join(root, 'missing', 'libvirt.xml'), 'x')).rejects.toThrow(join(root, 'missing'));
     expect(readdirSync(root)).toEqual(['libvirt.xml']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a failed operation fails with the system error as a call on this thread would: code, syscall and path', async () => {
+  const missing = join(os.tmpdir(), 'nova-spawnd-no-such-directory', 'x');
+  await expect(syncPath(missing)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open', path: missing, message: expect.stringContaining(missing) });
+});
+
+test('placeImage puts an image in place, keeps a file already there, and leaves nothing staged, also many at once', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-place-'));
+  try {
+    const image = (byte: number) => ({ size: 8192, extents: [{ offset: 4096, bytes: Uint8Array.of(byte, byte) }] });
+    await expect(placeImage(join(root, 'disk.config'), image(1))).resolves.toBe('created');
+    const placed = readFileSync(join(root, 'disk.config'));
+    expect([placed.length, placed[4096], placed[4097], placed[0]]).toEqual([8192, 1, 1, 0]);
+    await expect(placeImage(join(root, 'disk.config'), image(2))).resolves.toBe('exists');
+    expect(readFileSync(join(root, 'disk.config')).equals(placed)).toBe(true);
+
+    const names = Array.from({ length: 40 }, (_, i) => `disk-${i}`);
+    expect(await Promise.all(names.map((name, i) => placeImage(join(root, name), image(i))))).toEqual(names.map(() => 'created'));
+    expect(names.map((name, i) => readFileSync(join(root, name))[4096])).toEqual(names.map((_, i) => i));
+    expect(readdirSync(root).sort()).toEqual(['disk.config', ...names].sort());
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

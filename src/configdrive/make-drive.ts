@@ -8,9 +8,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NovaConfig } from '../config/schema.js';
-import { linkIntoPlace, pathExists, syncPath } from '../durable-files.js';
+import { linkIntoPlace, pathExists, placeImage, syncPath } from '../durable-files.js';
 import { VERSION } from '../version.js';
-import { writeDiskImage, type DiskImage } from '../disk-image.js';
+import type { DiskImage } from '../disk-image.js';
 import { buildIso } from './iso9660/index.js';
 import type { DriveTree } from './tree.js';
 import { buildVfat } from './vfat/index.js';
@@ -78,12 +78,11 @@ async function runExternalIsoTool(command: string, tree: DriveTree, output: stri
  */
 export async function placeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
   if (await pathExists(path)) return 'exists';
-  const { outcome } = await linkIntoPlace(path, (staged) =>
-    options.format === 'iso9660' && options.mkisofsCmd !== null
-      ? runExternalIsoTool(options.mkisofsCmd, tree, staged)
-      : writeDiskImage(staged, buildImage(tree, options.format, options.recordedAt), { exclusive: true }),
-  );
-  return outcome;
+  if (options.format === 'iso9660' && options.mkisofsCmd !== null) {
+    const { outcome } = await linkIntoPlace(path, (staged) => runExternalIsoTool(options.mkisofsCmd!, tree, staged));
+    return outcome;
+  }
+  return placeImage(path, buildImage(tree, options.format, options.recordedAt));
 }
 
 /** placeDrive, then the directory synced: the drive survives a power cut once this returns. */

@@ -11,8 +11,8 @@ import type { DiskFile, LocalDiskImages } from '../guest-disks.js';
 import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
 import type { ImageCache } from './image-cache.js';
 import { inspectImage } from './image-inspection.js';
-import { linkIntoPlace, pathExists } from '../../durable-files.js';
-import { createQcow2Overlay } from './qcow2-overlay.js';
+import { pathExists } from '../../durable-files.js';
+import { placeQcow2Overlay } from './qcow2-overlay.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -30,7 +30,7 @@ async function createOverlay(
   if (!(await pathExists(target))) {
     const base = await inspectImage('base image', basePath, null);
     check(base.virtualSize);
-    await linkIntoPlace(target, (staged) => createQcow2Overlay(staged, basePath, base, sizeBytes));
+    await placeQcow2Overlay(target, basePath, base, sizeBytes);
   }
   return { path: target, format: 'qcow2' };
 }

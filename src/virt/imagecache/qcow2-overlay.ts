@@ -3,8 +3,7 @@
  * qemu-img would write, written here directly (qcow2-layout.ts) so a spawn starts no qemu-img; qemu-img
  * itself only for the layouts that module leaves to it.
  */
-import { writeDiskImage } from '../../disk-image.js';
-import { syncPath } from '../../durable-files.js';
+import { linkIntoPlace, placeImage, syncPath } from '../../durable-files.js';
 import { qcow2OverlayLayout, type Qcow2OverlaySpec } from './qcow2-layout.js';
 import { qemuImgCreateOverlay, type DiskInfo } from './qemu-img.js';
 
@@ -17,13 +16,19 @@ function overlaySpec(base: string, baseInfo: DiskInfo, sizeBytes: number | null)
 }
 
 /**
- * A new qcow2 file at `target` (which must not exist) over `base`, as `qemu-img create` makes it, with its
- * data synced.
+ * A new qcow2 file at `target` over `base`, as `qemu-img create` makes it, with its data synced and linked
+ * into place unless a file is there already (then that one is kept). The name is durable once the caller
+ * syncs the directory.
  */
-export async function createQcow2Overlay(target: string, base: string, baseInfo: DiskInfo, sizeBytes: number | null): Promise<void> {
+export async function placeQcow2Overlay(target: string, base: string, baseInfo: DiskInfo, sizeBytes: number | null): Promise<void> {
   const spec = overlaySpec(base, baseInfo, sizeBytes);
   const layout = qcow2OverlayLayout(spec);
-  if (layout !== null) return writeDiskImage(target, layout, { exclusive: true });
-  await qemuImgCreateOverlay(target, spec);
-  await syncPath(target);
+  if (layout !== null) {
+    await placeImage(target, layout);
+    return;
+  }
+  await linkIntoPlace(target, async (staged) => {
+    await qemuImgCreateOverlay(staged, spec);
+    await syncPath(staged);
+  });
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DiskCommandFailed } from '../../../src/virt/imagecache/errors/disk-command-failed.js';
 import { qcow2OverlayLayout, type Qcow2OverlaySpec } from '../../../src/virt/imagecache/qcow2-layout.js';
 import { writeDiskImage } from '../../../src/disk-image.js';
-import { createQcow2Overlay } from '../../../src/virt/imagecache/qcow2-overlay.js';
+import { placeQcow2Overlay } from '../../../src/virt/imagecache/qcow2-overlay.js';
 import { qemuImgInfo, tool } from './disk-tools.js';
 
 const KiB = 2 ** 10;
@@ -146,23 +146,23 @@ describe('backing file names', () => {
     const spec = { backingFile: await baseNamed(length), backingFormat: 'raw', virtualSize: MiB, clusterSize };
     expect(qcow2OverlayLayout(spec)).toBeNull();
     const target = join(scratch, `refused-${files++}.qcow2`);
-    const error = await createQcow2Overlay(target, spec.backingFile, { format: 'raw', virtualSize: MiB, clusterSize, backingFile: null, dataFile: null }, null).catch((e: unknown) => e);
+    const error = await placeQcow2Overlay(target, spec.backingFile, { format: 'raw', virtualSize: MiB, clusterSize, backingFile: null, dataFile: null }, null).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DiskCommandFailed);
     expect((error as DiskCommandFailed).command.slice(0, 2)).toEqual(['qemu-img', 'create']);
   });
 });
 
-describe('createQcow2Overlay', () => {
+describe('placeQcow2Overlay', () => {
   test('a layout it leaves to qemu-img is qemu-img’s: 512-byte clusters under 1 GiB', async () => {
     const spec = { backingFile: bases.raw, backingFormat: 'raw', virtualSize: GiB, clusterSize: 512 };
     const target = join(scratch, `fallback-${files++}.qcow2`);
-    await createQcow2Overlay(target, bases.raw, { format: 'raw', virtualSize: MiB, clusterSize: 512, backingFile: null, dataFile: null }, GiB);
+    await placeQcow2Overlay(target, bases.raw, { format: 'raw', virtualSize: MiB, clusterSize: 512, backingFile: null, dataFile: null }, GiB);
     expect((await readFile(target)).equals((await qemuImgCreate(spec)) as Buffer)).toBe(true);
   });
 
   test('without a size, the overlay is as large as the base, in the base’s cluster size', async () => {
     const target = join(scratch, `sized-${files++}.qcow2`);
-    await createQcow2Overlay(target, bases.qcow2, { format: 'qcow2', virtualSize: 1_000_001, clusterSize: 131072, backingFile: null, dataFile: null }, null);
+    await placeQcow2Overlay(target, bases.qcow2, { format: 'qcow2', virtualSize: 1_000_001, clusterSize: 131072, backingFile: null, dataFile: null }, null);
     const reference = await qemuImgCreate({ backingFile: bases.qcow2, backingFormat: 'qcow2', virtualSize: 1_000_001, clusterSize: 131072 });
     expect((await readFile(target)).equals(reference as Buffer)).toBe(true);
     expect(await qemuImgInfo(target)).toMatchObject({ 'virtual-size': 1_000_448, 'cluster-size': 131072 });

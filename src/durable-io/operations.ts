@@ -1,0 +1,91 @@
+/**
+ * The durable file operations, as plain system calls in the order durability needs (data synced before a
+ * name points at it). They block, so they run on the durable-io workers (pool.ts), never on the main
+ * thread: one message there and back costs the main thread what one libuv request does, where an
+ * operation is four to seven of them.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import type { DiskImage } from '../disk-image.js';
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written, position + written);
+}
+
+/** Writes `image` to a new file at `path` (which must not exist) sparsely, and syncs its data; a failure removes the file. */
+function writeImage(path: string, image: DiskImage): void {
+  const fd = openSync(path, 'wx');
+  try {
+    ftruncateSync(fd, image.size);
+    for (const { offset, bytes } of image.extents) writeFully(fd, bytes, offset);
+    fdatasyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkQuietly(path);
+    throw error;
+  }
+  closeSync(fd);
+}
+
+export const operations = {
+  /**
+   * fsync(2) of a file (its data survives a power cut once this returns) or of a directory (the names
+   * created, linked or renamed in it do).
+   */
+  syncPath(path: string): void {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+
+  /** See durable-files.ts replaceFile. */
+  replaceFile(path: string, data: string | Uint8Array, mode: number): void {
+    const staged = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const fd = openSync(staged, 'wx', mode);
+      try {
+        writeFully(fd, typeof data === 'string' ? Buffer.from(data) : data, 0);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(staged, path);
+    } catch (error) {
+      unlinkQuietly(staged);
+      throw error;
+    }
+  },
+
+  writeImage,
+
+  /** See durable-files.ts placeImage. */
+  placeImage(path: string, image: DiskImage): 'created' | 'exists' {
+    const staged = `${path}.part-${randomBytes(8).toString('hex')}`;
+    try {
+      writeImage(staged, image);
+      try {
+        linkSync(staged, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        return 'exists';
+      }
+      return 'created';
+    } finally {
+      unlinkQuietly(staged);
+    }
+  },
+};
+
+export type Operations = typeof operations;
+export type OperationName = keyof Operations;
