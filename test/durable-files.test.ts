@@ -56,7 +56,7 @@ test('placeImage puts an image in place, keeps a file already there, and leaves 
 
     const names = Array.from({ length: 40 }, (_, i) => `disk-${i}`);
     expect(await Promise.all(names.map((name, i) => placeImage(join(root, name), image(i))))).toEqual(names.map(() => 'created'));
-    expect(names.map((name, i) => readFileSync(join(root, name))[4096])).toEqual(names.map((_, i) => i));
+    expect(names.map((name) => readFileSync(join(root, name))[4096])).toEqual(names.map((_, i) => i));
     expect(readdirSync(root).sort()).toEqual(['disk.config', ...names].sort());
   } finally {
     rmSync(root, { recursive: true, force: true });
