@@ -287,6 +287,7 @@ export async function benchBus(quick: boolean): Promise<string> {
   setLogSink(() => undefined);
   const vhost = await createVhost('bench');
   const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-bench-bus-'));
+  const memoryRoot = mkdtempSync(join('/dev/shm', 'nova-spawnd-bench-bus-'));
   const instancesPath = join(root, 'instances');
   seedImage(instancesPath, CACHED_IMAGE_ID);
   const connection = new LibvirtConnection('test:///default');
@@ -313,6 +314,8 @@ export async function benchBus(quick: boolean): Promise<string> {
       ...(await throughDaemon(vhost, 'raw define + start', raw, counts)),
       ...(await throughProcess(vhost, root, 'full instance with a config drive', counts, (instance) => plainBody(instance))),
       ...(await throughProcess(vhost, root, 'the same without a config drive', counts, (instance) => plainBody(instance, { config_drive: '' }))),
+      // The same daemon with instances_path in memory: what the file system (ext4 here) costs.
+      ...(await throughProcess(vhost, memoryRoot, 'full instance, instances_path on tmpfs', counts, (instance) => plainBody(instance))),
     );
     return render(results);
   } finally {
@@ -320,5 +323,6 @@ export async function benchBus(quick: boolean): Promise<string> {
     setLogSink((line) => void process.stderr.write(line));
     await vhost.remove();
     rmSync(root, { recursive: true, force: true });
+    rmSync(memoryRoot, { recursive: true, force: true });
   }
 }
