@@ -152,8 +152,13 @@ export class SpawnPipeline implements Spawner {
         defining,
         placing,
         // libvirt.xml is for operators and for recovery: never half-written, not even after a power cut.
-        replaceFile(join(directory, 'libvirt.xml'), xml).catch(asStep('define')),
-        this.recordMetadata(directory, named, metadata).catch(asStep('metadata')),
+        replaceFile(join(directory, 'libvirt.xml'), xml).catch(asStep('libvirt.xml')),
+        // Only once the drive is in place, and only for a defined domain: a record is never replaced, so one
+        // written beside a drive that then failed would keep other random seeds than the retry's drive.
+        Promise.all([defining, placing]).then(
+          () => this.recordMetadata(directory, named, metadata).catch(asStep('metadata')),
+          () => undefined,
+        ),
       ]);
       const failed = parts.find((part) => part.status === 'rejected');
       if (failed) throw failed.reason;

@@ -89,14 +89,17 @@ test('an instance that needs no drive gets none, unless force_config_drive says 
   expect(readDrive(readFileSync(join(instancesPath, forced.instance.uuid, 'disk.config'))).format).toBe('vfat');
 });
 
-test('a failed step undefines what this spawn defined, keeps the directory, and says which step and why', async () => {
+test('a failed step undefines what this spawn defined, keeps the directory, records no metadata, and says which step and why', async () => {
   const spawned = request();
-  const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }).spawn(spawned);
+  const recorded: string[] = [];
+  const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }, async (_dir, req) => void recorded.push(req.instance.uuid)).spawn(spawned);
   await expect(failure).rejects.toThrow(SpawnFailed);
   await expect(failure).rejects.toMatchObject({ step: 'drive', transient: false, uuid: spawned.instance.uuid });
   await expect(failure).rejects.toThrow(/mkisofs_cmd = "\/nonexistent\/genisoimage" failed: no such command/);
   expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
   expect(existsSync(join(instancesPath, spawned.instance.uuid, 'libvirt.xml'))).toBe(true);
+  // A retry builds the drive afresh (new random seeds): a record kept from this attempt would not match it.
+  expect(recorded).toEqual([]);
 });
 
 test('libvirt being unreachable is a transient failure', async () => {
