@@ -63,6 +63,18 @@ test('placeImage puts an image in place, keeps a file already there, and leaves 
   }
 });
 
+test('an operation whose arguments cannot reach a worker fails alone, and the workers go on', async () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-clone-'));
+  try {
+    const uncloneable = { toString: () => 'x', method: () => 1 } as unknown as string;
+    await expect(replaceFile(join(root, 'a'), uncloneable)).rejects.toMatchObject({ name: 'DataCloneError' });
+    await replaceFile(join(root, 'b'), 'fine');
+    expect(readdirSync(root)).toEqual(['b']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 /** A sync function whose calls the test finishes by hand. */
 function manualSyncs(): { syncOne: (path: string) => Promise<void>; calls: { path: string; finish: (error?: Error) => void }[] } {
   const calls: { path: string; finish: (error?: Error) => void }[] = [];

@@ -24,15 +24,17 @@ function writeFully(fd: number, bytes: Uint8Array, position: number): void {
 function writeImage(path: string, image: DiskImage): void {
   const fd = openSync(path, 'wx');
   try {
-    ftruncateSync(fd, image.size);
-    for (const { offset, bytes } of image.extents) writeFully(fd, bytes, offset);
-    fdatasyncSync(fd);
+    try {
+      ftruncateSync(fd, image.size);
+      for (const { offset, bytes } of image.extents) writeFully(fd, bytes, offset);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
-    closeSync(fd);
     unlinkQuietly(path);
     throw error;
   }
-  closeSync(fd);
 }
 
 export const operations = {

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../version.js';
+import { DurableIoFailed } from './durable-io-failed.js';
 import { rebuildError, type Request, type Response } from './messages.js';
 import type { OperationName, Operations } from './operations.js';
 
@@ -27,6 +28,8 @@ interface Task {
 class DurableIoPool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Task>();
+  /** Workers that failed: whatever they still send is ignored. */
+  private readonly lost = new WeakSet<Worker>();
   private readonly waiting: Task[] = [];
   private nextId = 0;
 
@@ -39,20 +42,36 @@ class DurableIoPool {
 
   private dispatch(): void {
     while (this.waiting.length > 0) {
-      const worker = this.idle.pop() ?? (this.busy.size < THREADS ? this.start() : null);
+      let worker: Worker | null;
+      try {
+        worker = this.idle.pop() ?? (this.busy.size < THREADS ? this.start() : null);
+      } catch (error) {
+        // No thread could be made (a task limit, memory): what waits fails now rather than never.
+        for (const task of this.waiting.splice(0)) task.reject(new DurableIoFailed('no worker thread could start', error));
+        return;
+      }
       if (worker === null) return;
       const task = this.waiting.shift()!;
       this.busy.set(worker, task);
       // A worker with work keeps the process alive (a pending promise alone would not); an idle one does not.
       worker.ref();
-      worker.postMessage(task.request);
+      try {
+        worker.postMessage(task.request);
+      } catch (error) {
+        this.busy.delete(worker);
+        worker.unref();
+        this.idle.push(worker);
+        task.reject(error as Error);
+      }
     }
   }
 
   private start(): Worker {
     const worker = new Worker(WORKER_SCRIPT);
     worker.on('message', (response: Response) => {
-      const task = this.busy.get(worker)!;
+      const task = this.busy.get(worker);
+      // A reply that comes after its worker was given up on has been answered already.
+      if (this.lost.has(worker) || task?.request.id !== response.id) return;
       this.busy.delete(worker);
       worker.unref();
       this.idle.push(worker);
@@ -61,12 +80,16 @@ class DurableIoPool {
       this.dispatch();
     });
     // A worker that dies (out of memory, a bug) fails its operation, not the daemon; the next one starts afresh.
-    worker.on('error', (error) => this.lose(worker, error));
-    worker.on('exit', (code) => this.lose(worker, new Error(`durable-io worker exited with code ${code}`)));
+    worker.on('error', (error) => this.lose(worker, new DurableIoFailed('a worker thread failed', error)));
+    worker.on('messageerror', (error) => this.lose(worker, new DurableIoFailed('a reply could not be read', error)));
+    worker.on('exit', (code) => this.lose(worker, new DurableIoFailed(`a worker thread exited with code ${code}`)));
     return worker;
   }
 
   private lose(worker: Worker, error: Error): void {
+    if (this.lost.has(worker)) return;
+    this.lost.add(worker);
+    void worker.terminate();
     const index = this.idle.indexOf(worker);
     if (index >= 0) this.idle.splice(index, 1);
     const task = this.busy.get(worker);

@@ -11,3 +11,6 @@ parentPort!.on('message', ({ id, operation, args }: Request) => {
     parentPort!.postMessage({ id, error: describeError(error) });
   }
 });
+
+// A request that cannot be read has no id to answer: the thread ends, and the pool fails the operation it sent.
+parentPort!.on('messageerror', () => process.exit(1));
