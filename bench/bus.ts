@@ -7,11 +7,13 @@
  * loop, the spawn pipeline alone, and the daemon class in this process with two spawners that attribute the
  * time (one that does nothing: the bus alone; the raw binding's define+start: the bus and libvirt).
  *
- * "Done" for a spawn is the arrival of its instance.create.end notification: the daemon publishes it (and
- * waits for the broker's confirm) once the domain runs, and acks in the same turn right after, so the
- * latency shown is publish -> ack plus one confirm round trip.
+ * "Done" for a spawn is the arrival of its instance.create.end notification: the daemon publishes it once
+ * the domain runs and acks the message right after the broker confirms it, so the time shown ends about
+ * when the ack is sent (it does not wait for the broker to take the ack). A spawn that fails (its
+ * instance.create.error), a daemon that exits, or a run that takes longer than RUN_TIMEOUT_MS fails the
+ * benchmark.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +40,7 @@ import { percentile } from './stats.js';
 
 const MAX_CONCURRENT_BUILDS = 10;
 const TARGET_PER_SECOND = 500;
+const RUN_TIMEOUT_MS = 10 * 60_000;
 
 interface Result {
   what: string;
@@ -163,39 +166,49 @@ async function measureSpawns(
   label: string,
   counts: { burst: number; sequential: number },
   body: (instance: TestInstance) => Buffer,
-  cpuMs?: () => number,
+  daemon: { cpuMs: () => number; exited: Promise<unknown> } | null = null,
 ): Promise<Result[]> {
   const channel = await client.createChannel();
-  const ends = new Map<string, () => void>();
-  await channel.consume(
-    'versioned_notifications.info',
-    (message) => {
-      if (!message) return;
-      const inner = JSON.parse(JSON.parse(message.content.toString())['oslo.message']) as { event_type: string; payload: { 'nova_object.data': { uuid: string } } };
-      if (inner.event_type === 'instance.create.end') ends.get(inner.payload['nova_object.data'].uuid)?.();
-    },
-    { noAck: true },
-  );
+  const waiting = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  const onNotification = (message: ConsumeMessage | null): void => {
+    if (!message) return;
+    const inner = JSON.parse(JSON.parse(message.content.toString())['oslo.message']) as { event_type: string; payload: { 'nova_object.data': { uuid: string } } };
+    const uuid = inner.payload['nova_object.data'].uuid;
+    if (inner.event_type === 'instance.create.end') waiting.get(uuid)?.resolve();
+    if (inner.event_type === 'instance.create.error') waiting.get(uuid)?.reject(new Error(`the daemon failed to spawn ${uuid}: ${message.content.toString().slice(0, 2000)}`));
+  };
+  await channel.consume('versioned_notifications.info', onNotification, { noAck: true });
+  await channel.consume('versioned_notifications.error', onNotification, { noAck: true });
   const run = async (count: number, oneAtATime: boolean): Promise<Result> => {
     const instances: TestInstance[] = Array.from({ length: count }, newInstance);
     const bodies = instances.map(body);
-    const settled = instances.map((instance) => new Promise<void>((resolve) => ends.set(instance.uuid, resolve)));
+    const settled = instances.map((instance) => new Promise<void>((resolve, reject) => waiting.set(instance.uuid, { resolve, reject })));
     const latencyMs: number[] = [];
-    const cpuBefore = cpuMs?.();
-    const start = now();
-    for (let i = 0; i < count; i++) {
-      const began = now();
-      const timed = settled[i]!.then(() => void latencyMs.push(now() - began));
-      channel.publish('nova', `compute.${host}`, bodies[i]!, JSON_PROPERTIES);
-      if (oneAtATime) await timed;
+    const cpuBefore = daemon?.cpuMs();
+    let timer: NodeJS.Timeout | undefined;
+    const failure = Promise.race([
+      daemon ? daemon.exited.then((code) => Promise.reject(new Error(`nova-spawnd run exited (${String(code)}) in the middle of the run`))) : new Promise<never>(() => undefined),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: not done within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS))),
+    ]);
+    try {
+      const start = now();
+      for (let i = 0; i < count; i++) {
+        const began = now();
+        const timed = settled[i]!.then(() => void latencyMs.push(now() - began));
+        channel.publish('nova', `compute.${host}`, bodies[i]!, JSON_PROPERTIES);
+        if (oneAtATime) await Promise.race([timed, failure]);
+      }
+      await Promise.race([Promise.all(settled), failure]);
+      const elapsed = now() - start;
+      // Each latency is recorded one turn after its spawn settles.
+      await new Promise((resolve) => setImmediate(resolve));
+      const mode = oneAtATime ? 'one at a time' : `burst of ${count}`;
+      const daemonCpuMs = daemon && cpuBefore !== undefined ? (daemon.cpuMs() - cpuBefore) / count : undefined;
+      return { what: `${label}: publish -> instance.create.end, ${mode}`, count, perSecond: (count * 1000) / elapsed, latencyMs, daemonCpuMs };
+    } finally {
+      clearTimeout(timer);
+      for (const promise of settled) promise.catch(() => undefined);
     }
-    await Promise.all(settled);
-    const elapsed = now() - start;
-    // Each latency is recorded one turn after its spawn settles.
-    await new Promise((resolve) => setImmediate(resolve));
-    const mode = oneAtATime ? 'one at a time' : `burst of ${count}`;
-    const daemonCpuMs = cpuBefore === undefined ? undefined : (cpuMs!() - cpuBefore) / count;
-    return { what: `${label}: publish -> running + acked, ${mode}`, count, perSecond: (count * 1000) / elapsed, latencyMs, daemonCpuMs };
   };
   try {
     return [await run(counts.sequential, true), await run(counts.burst, false)];
@@ -244,19 +257,33 @@ async function throughProcess(
       DEFAULT: { max_concurrent_builds: String(MAX_CONCURRENT_BUILDS), instances_path: instancesPath, state_path: dir, enabled_apis: 'osapi_compute' },
     }),
   );
-  const log = openSync(join(dir, 'daemon.log'), 'a');
-  const daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'run', '--config-file', config], { stdio: ['ignore', 'ignore', log] });
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
   const client = await connectClient(vhost.url);
+  const log = openSync(join(dir, 'daemon.log'), 'a');
+  let daemon: ChildProcess | null = null;
   try {
+    daemon = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'run', '--config-file', config], { stdio: ['ignore', 'ignore', log] });
+    const exited = new Promise<number | null>((resolve) => {
+      daemon!.on('exit', resolve);
+      daemon!.on('error', () => resolve(null));
+    });
     await waitForQueue(client, `compute.${host}`, exited);
-    return await measureSpawns(client, host, `nova-spawnd run (its own process), ${label}`, counts, body, () => cpuMsOf(daemon.pid!));
+    const pid = daemon.pid!;
+    return await measureSpawns(client, host, `nova-spawnd run (its own process), ${label}`, counts, body, { cpuMs: () => cpuMsOf(pid), exited });
   } finally {
-    daemon.kill('SIGTERM');
-    await exited;
+    if (daemon) await stopProcess(daemon);
     closeSync(log);
     await client.close();
   }
+}
+
+/** SIGTERM (the daemon finishes its builds and exits), then SIGKILL if it has not within 30 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(killer);
 }
 
 /** Until the daemon has declared `queue` (it consumes once it has); fails if the daemon exits first. */
@@ -286,18 +313,21 @@ export async function benchBus(quick: boolean): Promise<string> {
   // Formatted as always, written nowhere: the terminal would otherwise be the bottleneck.
   setLogSink(() => undefined);
   const vhost = await createVhost('bench');
-  const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-bench-bus-'));
-  const memoryRoot = mkdtempSync(join('/dev/shm', 'nova-spawnd-bench-bus-'));
-  const instancesPath = join(root, 'instances');
-  seedImage(instancesPath, CACHED_IMAGE_ID);
   const connection = new LibvirtConnection('test:///default');
-  const request = (): SpawnRequest => {
-    const { uuid, id } = newInstance();
-    return fullRequest({ uuid, id, image_ref: CACHED_IMAGE_ID });
-  };
-  const defineStart = rawDefineStart(connection);
-  const withDomain = async (spawn: Promise<string>, uuid: string) => ({ uuid, domain: await spawn, outcome: 'spawned' as const, drive: 'none' as const });
+  const roots: string[] = [];
   try {
+    const root = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-bench-bus-'));
+    roots.push(root);
+    const memoryRoot = mkdtempSync(join('/dev/shm', 'nova-spawnd-bench-bus-'));
+    roots.push(memoryRoot);
+    const instancesPath = join(root, 'instances');
+    seedImage(instancesPath, CACHED_IMAGE_ID);
+    const request = (): SpawnRequest => {
+      const { uuid, id } = newInstance();
+      return fullRequest({ uuid, id, image_ref: CACHED_IMAGE_ID });
+    };
+    const defineStart = rawDefineStart(connection);
+    const withDomain = async (spawn: Promise<string>, uuid: string) => ({ uuid, domain: await spawn, outcome: 'spawned' as const, drive: 'none' as const });
     const results: Result[] = [
       await concurrently('ceiling: raw binding define + start, one at a time', burst, 1, async () => void (await defineStart(request()))),
       await concurrently(`ceiling: raw binding define + start, ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => void (await defineStart(request()))),
@@ -322,7 +352,6 @@ export async function benchBus(quick: boolean): Promise<string> {
     await connection.close();
     setLogSink((line) => void process.stderr.write(line));
     await vhost.remove();
-    rmSync(root, { recursive: true, force: true });
-    rmSync(memoryRoot, { recursive: true, force: true });
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
   }
 }
