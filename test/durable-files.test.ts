@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/version.js';
 import { DirectorySyncGroup, parentsOfCreated, placeImage, replaceFile, syncPath } from '../src/durable-files.js';
 
 test.each([
@@ -73,6 +75,13 @@ test('an operation whose arguments cannot reach a worker fails alone, and the wo
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('the workers start whatever flags the process was started with (here --input-type, which a worker refuses)', () => {
+  const durableFiles = join(PACKAGE_ROOT, 'dist', 'src', 'durable-files.js');
+  const script = `const { syncPath } = await import(${JSON.stringify(durableFiles)}); await syncPath(${JSON.stringify(os.tmpdir())}); console.log('synced');`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  expect({ status: result.status, stdout: result.stdout.trim(), stderr: result.stderr }).toEqual({ status: 0, stdout: 'synced', stderr: '' });
 });
 
 /** A sync function whose calls the test finishes by hand. */

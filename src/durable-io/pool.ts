@@ -67,7 +67,8 @@ class DurableIoPool {
   }
 
   private start(): Worker {
-    const worker = new Worker(WORKER_SCRIPT);
+    // Not the process's own flags: some (--input-type, --eval's) make no sense for a worker and stop it loading.
+    const worker = new Worker(WORKER_SCRIPT, { execArgv: [] });
     worker.on('message', (response: Response) => {
       const task = this.busy.get(worker);
       // A reply that comes after its worker was given up on has been answered already.
