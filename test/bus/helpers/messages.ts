@@ -31,9 +31,16 @@ export interface TestInstance {
   id: number;
 }
 
-/** A uuid and numeric id no other test uses (test:///default's domains live as long as the process). */
+/**
+ * Ids count up from a random start: never the same twice in a process (test:///default's domains, named
+ * after the id, live as long as it; two random ids in a run of thousands met once), and unlikely to meet
+ * another process's.
+ */
+let nextId = randomBytes(4).readUInt32BE() >>> 2;
+
+/** A uuid and numeric id no other test uses. */
 export function newInstance(): TestInstance {
-  return { uuid: randomUUID(), id: randomBytes(4).readUInt32BE() >>> 1 };
+  return { uuid: randomUUID(), id: nextId++ };
 }
 
 export function envelope(inner: unknown): Buffer {
