@@ -2,11 +2,11 @@
  * Files that survive a power cut: data synced before a name points at it, and the directory synced after
  * the name appears. The spawn pipeline syncs the instance directory once for all the files it holds.
  */
-import { randomBytes } from 'node:crypto';
-import { link, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { checkDiskImage, type DiskImage } from './disk-image.js';
 import { durableIo } from './durable-io/pool.js';
+import { stagedPath } from './durable-io/staged-names.js';
 
 /**
  * fsync(2) of a file (its data survives a power cut once this returns) or of a directory (the names created,
@@ -61,9 +61,6 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 
-/** The suffix of a file being built by linkIntoPlace (or left by a process that died building it). */
-export const STAGED_SUFFIX = /\.part-[0-9a-f]{16}$/;
-
 /**
  * Files that appear whole or not at all and never replace one already there: `build` writes the file under
  * a name of its own beside `finalPath` and leaves its data synced; link(2), which unlike rename(2) never
@@ -74,23 +71,15 @@ export async function linkIntoPlace<T>(
   finalPath: string,
   build: (stagedPath: string) => Promise<T>,
 ): Promise<{ outcome: 'created' | 'exists'; result: T }> {
-  const staged = `${finalPath}.part-${randomBytes(8).toString('hex')}`;
+  const staged = stagedPath(finalPath);
+  let result: T;
   try {
-    const result = await build(staged);
-    try {
-      await link(staged, finalPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      return { outcome: 'exists', result };
-    }
-    return { outcome: 'created', result };
-  } finally {
-    await unlink(staged).catch(ignoreMissing);
+    result = await build(staged);
+  } catch (error) {
+    await durableIo('removeIfPresent', staged);
+    throw error;
   }
-}
-
-function ignoreMissing(error: NodeJS.ErrnoException): void {
-  if (error.code !== 'ENOENT') throw error;
+  return { outcome: await durableIo('linkStaged', staged, finalPath), result };
 }
 
 const ignore = (): void => undefined;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { DiskImage } from '../disk-image.js';
+import { stagedPath } from './staged-names.js';
 
 function unlinkQuietly(path: string): void {
   try {
@@ -34,6 +35,22 @@ function writeImage(path: string, image: DiskImage): void {
   } catch (error) {
     unlinkQuietly(path);
     throw error;
+  }
+}
+
+/**
+ * Gives the file built at `staged` (its data synced) the name `path` with link(2), which unlike rename(2)
+ * never replaces a file: 'exists' when one is there already. The staged name is removed whatever happens.
+ */
+function linkStaged(staged: string, path: string): 'created' | 'exists' {
+  try {
+    linkSync(staged, path);
+    return 'created';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return 'exists';
+  } finally {
+    unlinkQuietly(staged);
   }
 }
 
@@ -73,20 +90,14 @@ export const operations = {
 
   /** See durable-files.ts placeImage. */
   placeImage(path: string, image: DiskImage): 'created' | 'exists' {
-    const staged = `${path}.part-${randomBytes(8).toString('hex')}`;
-    try {
-      writeImage(staged, image);
-      try {
-        linkSync(staged, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        return 'exists';
-      }
-      return 'created';
-    } finally {
-      unlinkQuietly(staged);
-    }
+    const staged = stagedPath(path);
+    writeImage(staged, image);
+    return linkStaged(staged, path);
   },
+
+  linkStaged,
+
+  removeIfPresent: unlinkQuietly,
 };
 
 export type Operations = typeof operations;

@@ -5,7 +5,8 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { linkIntoPlace, STAGED_SUFFIX, syncPath } from '../../durable-files.js';
+import { linkIntoPlace, syncPath } from '../../durable-files.js';
+import { STAGED_SUFFIX } from '../../durable-io/staged-names.js';
 
 /** Whether `path` is a file publishFile is still building (or a dead process left behind). */
 export function isTempPath(path: string): boolean {
