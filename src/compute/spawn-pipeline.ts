@@ -148,6 +148,8 @@ export class SpawnPipeline implements Spawner {
             return name;
           }, asStep('define'));
       const placing = this.placeDrive(configDrive, metadata, directory, context).catch(asStep('drive'));
+      const definedAndPlaced = Promise.all([defining, placing]);
+      // Each on its own: definedAndPlaced settles at the first failure, perhaps before define has.
       const parts = await Promise.allSettled([
         defining,
         placing,
@@ -155,14 +157,14 @@ export class SpawnPipeline implements Spawner {
         replaceFile(join(directory, 'libvirt.xml'), xml).catch(asStep('libvirt.xml')),
         // Only once the drive is in place, and only for a defined domain: a record is never replaced, so one
         // written beside a drive that then failed would keep other random seeds than the retry's drive.
-        Promise.all([defining, placing]).then(
+        definedAndPlaced.then(
           () => this.recordMetadata(directory, named, metadata).catch(asStep('metadata')),
           () => undefined,
         ),
       ]);
       const failed = parts.find((part) => part.status === 'rejected');
       if (failed) throw failed.reason;
-      const [domain, drive] = await Promise.all([defining, placing]);
+      const [domain, drive] = await definedAndPlaced;
 
       // One sync of the instance directory makes every name in it durable (libvirt.xml, the disks, the
       // drive, the metadata record; their data is synced already), one of instances_path its own name (every
