@@ -42,6 +42,12 @@ const MAX_CONCURRENT_BUILDS = 10;
 const TARGET_PER_SECOND = 500;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
+/** Spawns sent one at a time (latency), then at once (throughput). */
+interface SpawnCounts {
+  burst: number;
+  sequential: number;
+}
+
 interface Result {
   what: string;
   count: number;
@@ -157,14 +163,14 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 
 /**
  * Spawns through a daemon already consuming compute.<host>, as nova-conductor sends them: one at a time
- * (latency), then a burst (throughput), each timed from its publish to its end notification. `cpuMs` reads
- * the daemon's CPU time, when it is a process of its own.
+ * (latency), then a burst (throughput), each timed from its publish to its end notification. `daemon`, when
+ * it is a process of its own: its CPU time, and its exit, which fails the run.
  */
 async function measureSpawns(
   client: ChannelModel,
   host: string,
   label: string,
-  counts: { burst: number; sequential: number },
+  counts: SpawnCounts,
   body: (instance: TestInstance) => Buffer,
   daemon: { cpuMs: () => number; exited: Promise<unknown> } | null = null,
 ): Promise<Result[]> {
@@ -218,7 +224,7 @@ async function measureSpawns(
 }
 
 /** The SpawnDaemon class in this process, on a host queue of its own, spawning with `spawner`. */
-async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, counts: { burst: number; sequential: number }): Promise<Result[]> {
+async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, counts: SpawnCounts): Promise<Result[]> {
   const host = `compute-bench-${randomUUID().slice(0, 8)}`;
   const daemon = new SpawnDaemon(
     { bus: busOptions(daemonSections(host, vhost.url, { DEFAULT: { max_concurrent_builds: String(MAX_CONCURRENT_BUILDS) } })) },
@@ -243,7 +249,7 @@ async function throughProcess(
   vhost: TestVhost,
   root: string,
   label: string,
-  counts: { burst: number; sequential: number },
+  counts: SpawnCounts,
   body: (instance: TestInstance) => Buffer,
 ): Promise<Result[]> {
   const host = `compute-bench-${randomUUID().slice(0, 8)}`;
