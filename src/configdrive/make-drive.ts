@@ -74,11 +74,13 @@ async function runExternalIsoTool(command: string, tree: DriveTree, output: stri
  * seen it), and returns whether this call created it. The image is staged under a name of its own beside
  * `path` and its data synced before link(2), which, unlike rename(2), never replaces a file: the drive
  * appears complete or not at all. Its name is durable once the directory is synced (the spawn pipeline
- * syncs the instance directory once, for all of its files).
+ * syncs the instance directory once, for all of its files). Only the external tool is spared by a look
+ * first: with the built-in writer a stat(2) on every spawn costs more than building the rare redelivered
+ * spawn's drive in vain (link(2) then finds the drive there).
  */
 export async function placeDrive(tree: DriveTree, path: string, options: DriveOptions): Promise<'created' | 'exists'> {
-  if (await pathExists(path)) return 'exists';
   if (options.format === 'iso9660' && options.mkisofsCmd !== null) {
+    if (await pathExists(path)) return 'exists';
     const { outcome } = await linkIntoPlace(path, (staged) => runExternalIsoTool(options.mkisofsCmd!, tree, staged));
     return outcome;
   }

@@ -28,6 +28,8 @@ function identity(stats: BigIntStats): string {
   return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
 }
 
+type Identity = { kind: 'present'; identity: string } | { kind: 'missing' } | { kind: 'unreadable' };
+
 export class BaseFileProbes {
   private readonly known = new Map<string, { identity: string; info: Promise<Readonly<DiskInfo>> }>();
 
@@ -36,14 +38,33 @@ export class BaseFileProbes {
   /** The probe of `path`: remembered for published cache files, run afresh for anything else. */
   async info(path: string): Promise<Readonly<DiskInfo>> {
     if (!inBaseDirectory(path) || isTempPath(path)) return this.probe(path);
-    let current: string;
+    const current = await this.identityOf(path);
+    // Gone (aged out of the cache) or unreadable: qemu-img reports it as it always has.
+    return current.kind === 'present' ? this.remembered(path, current.identity) : this.probe(path);
+  }
+
+  /**
+   * info() of a published cache file, or null when there is no file at `path`: whether the image is cached
+   * and its probe from one stat(2).
+   */
+  async infoIfPresent(path: string): Promise<Readonly<DiskInfo> | null> {
+    if (!inBaseDirectory(path) || isTempPath(path)) throw new RangeError(`not a published cache file: ${path}`);
+    const current = await this.identityOf(path);
+    if (current.kind === 'missing') return null;
+    return current.kind === 'present' ? this.remembered(path, current.identity) : this.probe(path);
+  }
+
+  /** The file's identity now; a file that is not there (or cannot be looked at) is forgotten. */
+  private async identityOf(path: string): Promise<Identity> {
     try {
-      current = identity(await stat(path, { bigint: true }));
-    } catch {
-      // Gone (aged out of the cache) or unreadable: forgotten, and qemu-img reports it as it always has.
+      return { kind: 'present', identity: identity(await stat(path, { bigint: true })) };
+    } catch (error) {
       this.known.delete(path);
-      return this.probe(path);
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable' };
     }
+  }
+
+  private remembered(path: string, current: string): Promise<Readonly<DiskInfo>> {
     const known = this.known.get(path);
     if (known?.identity === current) return known.info;
     // Concurrent spawns of one image share this probe; a failed one is not remembered.

@@ -16,7 +16,7 @@ import { ImageNotFound } from './errors/image-not-found.js';
 import { downloadImage } from './glance-download.js';
 import { checkApiServer } from './glance-url.js';
 import type { ExpectedImage } from './image-digest.js';
-import { inspectImage } from './image-inspection.js';
+import { inspectCachedImage, inspectImage } from './image-inspection.js';
 import { pathExists } from '../../durable-files.js';
 import { publishFile, removeStaleTempFiles } from './publish-file.js';
 import { SingleFlight } from './single-flight.js';
@@ -79,8 +79,11 @@ export class ImageCache {
     return this.images.run(path, async () => {
       // Judged on every use, as Nova does (the rules may have grown since the file was cached); the probe
       // they judge is qemu-img's once per file and process (base-file-probes.ts).
-      if (!(await pathExists(path))) await this.fetch(imageId, path, context, expected);
-      const info = await inspectImage(imageId, path, claimedFormat);
+      let info = await inspectCachedImage(imageId, path, claimedFormat);
+      if (info === null) {
+        await this.fetch(imageId, path, context, expected);
+        info = await inspectImage(imageId, path, claimedFormat);
+      }
       return { id: imageId, path, format: info.format, virtualSize: info.virtualSize };
     });
   }

@@ -33,15 +33,11 @@ export function unacceptableReason(info: DiskInfo, claimedDiskFormat: string | n
   return info.format === expected ? null : `content is ${info.format} but disk_format says ${claimedDiskFormat}`;
 }
 
-/**
- * Probes `path` with qemu-img (a published cache file once per process: base-file-probes.ts) and applies
- * the rules. `image` names it in errors (the image id); `claimedDiskFormat` is Glance's disk_format when
- * known, null to skip that comparison.
- */
-export async function inspectImage(image: string, path: string, claimedDiskFormat: string | null): Promise<UsableDiskInfo> {
-  let info: DiskInfo;
+/** The probe `probing` gives, judged by the rules; `image` names it in errors. */
+async function judged(image: string, path: string, claimedDiskFormat: string | null, probing: Promise<DiskInfo | null>): Promise<UsableDiskInfo | null> {
+  let info: DiskInfo | null;
   try {
-    info = await probes.info(path);
+    info = await probing;
   } catch (error) {
     // An exit code or a signal (prlimit's limits) is the file's doing; a tool that did not start is not.
     if (error instanceof DiskCommandFailed && error.started) {
@@ -49,7 +45,22 @@ export async function inspectImage(image: string, path: string, claimedDiskForma
     }
     throw error;
   }
+  if (info === null) return null;
   const reason = unacceptableReason(info, claimedDiskFormat);
   if (reason !== null) throw new ImageUnacceptable(image, path, reason);
   return info as UsableDiskInfo;
+}
+
+/**
+ * Probes `path` with qemu-img (a published cache file once per process: base-file-probes.ts) and applies
+ * the rules. `image` names it in errors (the image id); `claimedDiskFormat` is Glance's disk_format when
+ * known, null to skip that comparison.
+ */
+export async function inspectImage(image: string, path: string, claimedDiskFormat: string | null): Promise<UsableDiskInfo> {
+  return (await judged(image, path, claimedDiskFormat, probes.info(path)))!;
+}
+
+/** inspectImage of a published cache file, or null when the cache does not hold it. */
+export function inspectCachedImage(image: string, path: string, claimedDiskFormat: string | null): Promise<UsableDiskInfo | null> {
+  return judged(image, path, claimedDiskFormat, probes.infoIfPresent(path));
 }

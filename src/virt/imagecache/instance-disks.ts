@@ -11,7 +11,6 @@ import type { DiskFile, LocalDiskImages } from '../guest-disks.js';
 import { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
 import type { ImageCache } from './image-cache.js';
 import { inspectImage } from './image-inspection.js';
-import { pathExists } from '../../durable-files.js';
 import { placeQcow2Overlay } from './qcow2-overlay.js';
 
 const GiB = 2 ** 30;
@@ -19,7 +18,9 @@ const MiB = 2 ** 20;
 
 /**
  * `target` as a qcow2 overlay of `basePath` (probed again: a base is trusted only as far as its content
- * goes), `sizeBytes` large or as large as the base; `check` may refuse the base's probed size.
+ * goes), `sizeBytes` large or as large as the base; `check` may refuse the base's probed size. A disk
+ * already at `target` is kept as it is (placing the overlay finds it there), without a stat(2) of its own
+ * on every spawn for the rare redelivered one.
  */
 async function createOverlay(
   target: string,
@@ -27,11 +28,9 @@ async function createOverlay(
   sizeBytes: number | null,
   check: (virtualSize: number) => void = () => {},
 ): Promise<DiskFile> {
-  if (!(await pathExists(target))) {
-    const base = await inspectImage('base image', basePath, null);
-    check(base.virtualSize);
-    await placeQcow2Overlay(target, basePath, base, sizeBytes);
-  }
+  const base = await inspectImage('base image', basePath, null);
+  check(base.virtualSize);
+  await placeQcow2Overlay(target, basePath, base, sizeBytes);
   return { path: target, format: 'qcow2' };
 }
 

@@ -113,6 +113,27 @@ describe('BaseFileProbes', () => {
     await expect(probes.info(path)).rejects.toThrow('ENOENT');
     expect(calls).toEqual([path, path, path]);
   });
+
+  test('infoIfPresent: null for a file not there (nothing probed), the remembered probe for one that is', async () => {
+    const path = join(base, cacheFileName(randomUUID()));
+    await expect(probes.infoIfPresent(path)).resolves.toBeNull();
+    expect(calls).toEqual([]);
+
+    await writeFile(path, randomBytes(700));
+    const first = await probes.infoIfPresent(path);
+    expect(first).toMatchObject({ virtualSize: 700 });
+    expect(await probes.info(path)).toBe(first);
+    expect(calls).toEqual([path]);
+
+    // Gone again: forgotten, so a new file under the name is probed afresh.
+    await unlink(path);
+    await expect(probes.infoIfPresent(path)).resolves.toBeNull();
+    await writeFile(path, randomBytes(700));
+    await probes.infoIfPresent(path);
+    expect(calls).toEqual([path, path]);
+
+    await expect(probes.infoIfPresent(`${path}.part-0123456789abcdef`)).rejects.toThrow(RangeError);
+  });
 });
 
 describe('the image cache with the real qemu-img, each run of it logged', () => {
