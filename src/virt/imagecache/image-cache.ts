@@ -8,7 +8,6 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLogger, type Logger } from '../../log.js';
 import type { RequestContext } from '../../nova/spawn-request.js';
-import type { DiskFormat } from '../guest-config.js';
 import { baseDirectory, cacheFileName, ephemeralCacheFileName, swapCacheFileName } from './cache-names.js';
 import { runDiskCommand } from './disk-command.js';
 import { ephemeralCommands, swapCommands } from './blank-disks.js';
@@ -16,7 +15,7 @@ import { ImageNotFound } from './errors/image-not-found.js';
 import { downloadImage } from './glance-download.js';
 import { checkApiServer } from './glance-url.js';
 import type { ExpectedImage } from './image-digest.js';
-import { inspectCachedImage, inspectImage } from './image-inspection.js';
+import { inspectCachedImage, inspectImage, type UsableDiskInfo } from './image-inspection.js';
 import { pathExists } from '../../durable-files.js';
 import { publishFile, removeStaleTempFiles } from './publish-file.js';
 import { SingleFlight } from './single-flight.js';
@@ -37,13 +36,10 @@ export interface ImageCacheOptions {
   log?: Logger;
 }
 
-/** An image in the cache, as qemu-img sees it. */
-export interface CachedImage {
+/** An image in the cache, as qemu-img sees it (the format probed from the content, never Glance's disk_format). */
+export interface CachedImage extends UsableDiskInfo {
   id: string;
   path: string;
-  /** Probed from the content, never taken from Glance's disk_format. */
-  format: DiskFormat;
-  virtualSize: number;
 }
 
 export interface InstanceKernel {
@@ -84,7 +80,7 @@ export class ImageCache {
         await this.fetch(imageId, path, context, expected);
         info = await inspectImage(imageId, path, claimedFormat);
       }
-      return { id: imageId, path, format: info.format, virtualSize: info.virtualSize };
+      return { id: imageId, path, ...info };
     });
   }
 

@@ -54,7 +54,7 @@ test('a cached image is used without asking Glance', async () => {
 
   const cached = await cache().ensureImage(id, CONTEXT, expectedFor(bytes));
 
-  expect(cached).toEqual({ id, path: join(instancesPath, '_base', cacheFileName(id)), format: 'raw', virtualSize: bytes.length });
+  expect(cached).toEqual({ id, path: join(instancesPath, '_base', cacheFileName(id)), format: 'raw', virtualSize: bytes.length, clusterSize: null, backingFile: null, dataFile: null });
   expect(glance.requestsFor(id)).toEqual([]);
   // And without any Glance at all.
   await expect(cache({ apiServers: [] }).ensureImage(id, CONTEXT, null)).resolves.toEqual(cached);

@@ -164,7 +164,9 @@ describe('ephemeral and swap disks', () => {
 });
 
 test('createLocalDisks: what the planner needs for a flavor with ephemeral and swap; a second run changes nothing', async () => {
-  const rootImage = { path: await seed(randomUUID(), randomBytes(MiB)) };
+  const id = randomUUID();
+  await seed(id, randomBytes(MiB));
+  const rootImage = await imageCache.ensureImage(id, { auth_token: null }, null);
   const flavor = { root_gb: 1, ephemeral_gb: 1, swap: 16 };
   const request = { instanceDir, rootImage, flavor, ephemeralFilesystem: 'ext4' };
 
