@@ -95,9 +95,9 @@ async function concurrently(what: string, count: number, concurrency: number, wo
 function rawDefineStart(connection: LibvirtConnection): (request: SpawnRequest) => Promise<string> {
   return async (request) => {
     const { guest } = planGuest(guestRequest({ request: spawnRequest({ uuid: request.instance.uuid, id: request.instance.id }) }));
-    const { name } = await connection.define(renderDomainXml(guest));
-    await connection.start(name);
-    return name;
+    const domain = await connection.define(renderDomainXml(guest));
+    await connection.start(domain);
+    return domain.name;
   };
 }
 

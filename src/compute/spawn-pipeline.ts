@@ -141,11 +141,11 @@ export class SpawnPipeline implements Spawner {
         throw asSpawnFailed(uuid, part, error);
       };
       const defining = existing
-        ? Promise.resolve(existing.name)
-        : this.deps.connection.define(xml).then(({ name }) => {
-            defined = name;
-            log.info('domain defined', { ...context, domain: name });
-            return name;
+        ? Promise.resolve(existing)
+        : this.deps.connection.define(xml).then((identity) => {
+            defined = identity.name;
+            log.info('domain defined', { ...context, domain: identity.name });
+            return identity;
           }, asStep('define'));
       const placing = this.placeDrive(configDrive, metadata, directory, context).catch(asStep('drive'));
       const definedAndPlaced = Promise.all([defining, placing]);
@@ -177,8 +177,8 @@ export class SpawnPipeline implements Spawner {
 
       step = 'start';
       await this.deps.connection.start(domain);
-      log.info('domain started', { ...context, domain });
-      return { uuid, domain, outcome: existing ? 'resumed' : 'spawned', drive };
+      log.info('domain started', { ...context, domain: domain.name });
+      return { uuid, domain: domain.name, outcome: existing ? 'resumed' : 'spawned', drive };
     } catch (error) {
       const failure = asSpawnFailed(uuid, step, error);
       log.error(failure.message, { ...context, transient: failure.transient });

@@ -46,6 +46,13 @@ async function holding<T>(domain: Domain, use: (domain: Domain) => Promise<T>): 
   }
 }
 
+/**
+ * The handle define() got for a domain, with the session it belongs to: start() uses it instead of looking
+ * the domain up again while that session is the open one. Keyed by the identity define() returned, so a
+ * handle lives as long as its caller keeps that object.
+ */
+const definedHandles = new WeakMap<DomainIdentity, { session: LibvirtSession; domain: Domain }>();
+
 export class LibvirtConnection {
   private session: LibvirtSession | null = null;
   private opening: Promise<LibvirtSession> | null = null;
@@ -74,16 +81,25 @@ export class LibvirtConnection {
 
   /** Defines (or, for the same name and uuid, redefines) a persistent domain; does not start it. */
   async define(xml: string): Promise<DomainIdentity> {
-    return this.call('domainDefineXML', describeDomainXml(xml), 'no-retry', async (hypervisor) => {
-      const [name, uuid] = await holding(await hypervisor.domainDefineXML(xml), (domain) =>
-        Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]),
-      );
-      return { name, uuid };
+    return this.call('domainDefineXML', describeDomainXml(xml), 'no-retry', async (hypervisor, session) => {
+      const domain = await hypervisor.domainDefineXML(xml);
+      const [name, uuid] = await holding(domain, () => Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]));
+      const identity = { name, uuid };
+      definedHandles.set(identity, { session, domain });
+      return identity;
     });
   }
 
-  async start(name: string): Promise<void> {
-    await this.onDomain('domainCreate', name, (hypervisor, domain) => hypervisor.domainCreate(domain));
+  /** Starts a defined domain: one this connection's define() returned through its handle, any other by name. */
+  async start(domain: DomainIdentity): Promise<void> {
+    const defined = definedHandles.get(domain);
+    definedHandles.delete(domain);
+    if (defined !== undefined && defined.session === this.session && defined.session.reserve()) {
+      const target = `domain "${domain.name}"`;
+      await holding(defined.domain, (handle) => this.runReserved(defined.session, 'domainCreate', target, (hypervisor) => hypervisor.domainCreate(handle)));
+      return;
+    }
+    await this.onDomain('domainCreate', domain.name, (hypervisor, handle) => hypervisor.domainCreate(handle));
   }
 
   /** Stops the domain at once (power off), keeping its definition. */
@@ -116,21 +132,23 @@ export class LibvirtConnection {
     await holding(found, (domain) => this.call(operation, target, 'no-retry', (hypervisor) => action(hypervisor, domain)));
   }
 
-  private async call<T>(operation: string, target: string, retry: Retry, action: (hypervisor: Hypervisor) => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, target: string, retry: Retry, action: (hypervisor: Hypervisor, session: LibvirtSession) => Promise<T>): Promise<T> {
     const session = await this.reservedSession();
     try {
-      return await session.run(operation, target, action);
+      return await this.runReserved(session, operation, target, action);
     } catch (error) {
-      if (!(error instanceof LibvirtUnavailable)) throw error;
-      this.drop(session);
-      if (retry === 'no-retry') throw error;
-      const fresh = await this.reservedSession();
-      try {
-        return await fresh.run(operation, target, action);
-      } catch (retryError) {
-        if (retryError instanceof LibvirtUnavailable) this.drop(fresh);
-        throw retryError;
-      }
+      if (!(error instanceof LibvirtUnavailable) || retry === 'no-retry') throw error;
+      return this.runReserved(await this.reservedSession(), operation, target, action);
+    }
+  }
+
+  /** The call on a session reserved for it; a session the call finds gone is dropped. */
+  private async runReserved<T>(session: LibvirtSession, operation: string, target: string, action: (hypervisor: Hypervisor, session: LibvirtSession) => Promise<T>): Promise<T> {
+    try {
+      return await session.run(operation, target, (hypervisor) => action(hypervisor, session));
+    } catch (error) {
+      if (error instanceof LibvirtUnavailable) this.drop(session);
+      throw error;
     }
   }
 

@@ -8,7 +8,7 @@ import { readDrive } from '../../src/configdrive/read-drive.js';
 import { getLogger } from '../../src/log.js';
 import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
-import { LibvirtConnection } from '../../src/virt/connection.js';
+import { LibvirtConnection, type DomainIdentity } from '../../src/virt/connection.js';
 import { fullRequest, testOptions } from '../metadata/fixtures.js';
 import { virtOptions } from '../virt/fixtures.js';
 import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
@@ -142,9 +142,9 @@ class MarkedConnection extends LibvirtConnection {
     super(uri);
   }
 
-  override async start(name: string): Promise<void> {
+  override async start(domain: DomainIdentity): Promise<void> {
     existsSync(this.marker);
-    await super.start(name);
+    await super.start(domain);
   }
 }
 

@@ -35,10 +35,12 @@ function guestXml(fields: { id?: number | null; uuid?: string } = {}): { xml: st
 
 test('define, start, look up, read back, destroy, undefine', async () => {
   const { xml, name, uuid } = guestXml();
-  await expect(connection.define(xml)).resolves.toEqual({ name, uuid });
+  const defined = await connection.define(xml);
+  expect(defined).toEqual({ name, uuid });
   await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'shutoff' });
 
-  await connection.start(name);
+  // Through the handle define() got.
+  await connection.start(defined);
   await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'running' });
 
   const live = await parseDomain(await connection.getXml(name));
@@ -59,7 +61,8 @@ describe('a second domain with the name or the uuid of a running one', () => {
   beforeAll(async () => {
     first = guestXml({ id: 0x7e57 });
     await connection.define(first.xml);
-    await connection.start(first.name);
+    // Not the identity define() returned: looked up by name.
+    await connection.start({ name: first.name, uuid: first.uuid });
   });
   afterAll(async () => {
     await connection.destroy(first.name);
@@ -88,7 +91,9 @@ describe('a second domain with the name or the uuid of a running one', () => {
   });
 
   test('starting it again: InvalidDomainState', async () => {
-    await expect(connection.start(first.name)).rejects.toBeInstanceOf(InvalidDomainState);
+    await expect(connection.start(first)).rejects.toBeInstanceOf(InvalidDomainState);
+    // The same through the handle of a fresh definition.
+    await expect(connection.start(await connection.define(first.xml))).rejects.toBeInstanceOf(InvalidDomainState);
   });
 });
 
@@ -102,11 +107,12 @@ test('destroying a domain that is not running: InvalidDomainState', async () => 
 
 test('an unknown domain: null from lookupByUuid, DomainNotFound from everything by name', async () => {
   await expect(connection.lookupByUuid(randomUUID())).resolves.toBeNull();
-  const byName = [connection.start, connection.destroy, connection.undefine, connection.getXml].map(
+  const unknown = { name: 'instance-ffffffff', uuid: randomUUID() };
+  const byName = [(name: string) => connection.start({ ...unknown, name }), connection.destroy, connection.undefine, connection.getXml].map(
     (method: (name: string) => Promise<unknown>) => method.bind(connection),
   );
-  for (const call of byName) await expect(call('instance-ffffffff')).rejects.toThrow(DomainNotFound);
-  await expect(connection.start('instance-ffffffff')).rejects.toThrow('libvirt domainLookupByName on domain "instance-ffffffff" failed: Domain not found');
+  for (const call of byName) await expect(call(unknown.name)).rejects.toThrow(DomainNotFound);
+  await expect(connection.start(unknown)).rejects.toThrow('libvirt domainLookupByName on domain "instance-ffffffff" failed: Domain not found');
 });
 
 test('XML libvirt cannot use: InvalidDomainConfig', async () => {

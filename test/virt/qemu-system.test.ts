@@ -75,8 +75,9 @@ test.each([
   ['pc, vfat on virtio', {}, 'vfat', 'disk', { dev: 'vdb', bus: 'virtio' }],
 ] as const)('%s: defined, started, running with the drive attached', async (_label, properties, format, device, target) => {
   const { xml, name, uuid, dir } = await prepare(properties, format);
-  await expect(connection.define(xml)).resolves.toEqual({ name, uuid });
-  await connection.start(name);
+  const domain = await connection.define(xml);
+  expect(domain).toEqual({ name, uuid });
+  await connection.start(domain);
   await expect(connection.lookupByUuid(uuid)).resolves.toEqual({ name, uuid, state: 'running' });
 
   const live = await parseDomain(await connection.getXml(name));
@@ -92,9 +93,8 @@ test.each([
 }, SLOW);
 
 test('a config drive that was never written: StorageMissing at start, naming the file', async () => {
-  const { xml, name, dir } = await prepare({}, 'iso9660', { disk: true, configDrive: false });
-  await connection.define(xml);
-  const failure = await connection.start(name).catch((error: unknown) => error);
+  const { xml, dir } = await prepare({}, 'iso9660', { disk: true, configDrive: false });
+  const failure = await connection.start(await connection.define(xml)).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(StorageMissing);
   expect(failure).toMatchObject({ path: join(dir, 'disk.config'), operation: 'domainCreate' });
 }, SLOW);

@@ -54,8 +54,9 @@ test('define is not retried: LibvirtUnavailable, then the next call reconnects',
   expect(failure).toBeInstanceOf(LibvirtUnavailable);
   expect(failure).toMatchObject({ operation: 'domainDefineXML', transient: true, libvirtMessage: expect.stringMatching(/Broken pipe|client socket is closed|End of file/) });
 
-  await expect(connection.define(xml)).resolves.toEqual({ name, uuid });
-  await connection.start(name);
+  const domain = await connection.define(xml);
+  expect(domain).toEqual({ name, uuid });
+  await connection.start(domain);
   await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'running' });
 });
 
@@ -63,7 +64,7 @@ test('while the daemon is down every call fails with LibvirtUnavailable, and ens
   await daemon.kill();
   const uuid = randomUUID();
   await expect(connection.lookupByUuid(uuid)).rejects.toMatchObject({ name: 'LibvirtUnavailable', operation: 'connectOpen' });
-  await expect(connection.start('instance-anything')).rejects.toThrow(LibvirtUnavailable);
+  await expect(connection.start({ name: 'instance-anything', uuid })).rejects.toThrow(LibvirtUnavailable);
   await expect(connection.ensureConnected()).rejects.toThrow(/Failed to connect socket to '.*libvirt-sock'/);
 
   await daemon.start();
