@@ -29,6 +29,19 @@ function describeDomainXml(xml: string): string {
   return name === undefined ? 'domain XML without a <name>' : `domain "${name}"${uuid === undefined ? '' : ` (uuid ${uuid})`}`;
 }
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The name and uuid a domain XML opens with, as libvirt will report them, when they can be read off without
+ * parsing: a <name> with no white space, entity or character reference and a <uuid> already in libvirt's
+ * spelling (renderDomainXml writes both first, like that). null for any other XML: then libvirt is asked.
+ */
+export function declaredIdentity(xml: string): DomainIdentity | null {
+  const opening = /^\s*<domain\b[^>]*>\s*<name>([^<&\s]+)<\/name>\s*<uuid>([^<]*)<\/uuid>/.exec(xml);
+  if (opening === null || !CANONICAL_UUID.test(opening[2]!)) return null;
+  return { name: opening[1]!, uuid: opening[2]! };
+}
+
 /**
  * The binding's workers keep a raw pointer to a Domain's native object, not the object itself: a handle the
  * garbage collector reclaims while a call on it is in flight is freed under that call (the call then reads
@@ -79,12 +92,19 @@ export class LibvirtConnection {
     }
   }
 
-  /** Defines (or, for the same name and uuid, redefines) a persistent domain; does not start it. */
+  /**
+   * Defines (or, for the same name and uuid, redefines) a persistent domain; does not start it. Its identity
+   * is read off the XML when that is certain (declaredIdentity), else asked of libvirt.
+   */
   async define(xml: string): Promise<DomainIdentity> {
     return this.call('domainDefineXML', describeDomainXml(xml), 'no-retry', async (hypervisor, session) => {
       const domain = await hypervisor.domainDefineXML(xml);
-      const [name, uuid] = await holding(domain, () => Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]));
-      const identity = { name, uuid };
+      const identity =
+        declaredIdentity(xml) ??
+        (await holding(domain, async () => {
+          const [name, uuid] = await Promise.all([hypervisor.domainGetName(domain), hypervisor.domainGetUUIDString(domain)]);
+          return { name, uuid };
+        }));
       definedHandles.set(identity, { session, domain });
       return identity;
     });

@@ -5,7 +5,7 @@
  * (qemu-system.test.ts covers that on a real libvirtd).
  */
 import { randomUUID } from 'node:crypto';
-import { LibvirtConnection } from '../../src/virt/connection.js';
+import { declaredIdentity, LibvirtConnection } from '../../src/virt/connection.js';
 import { renderDomainXml } from '../../src/virt/domain-xml.js';
 import { DomainExists } from '../../src/virt/errors/domain-exists.js';
 import { DomainNotFound } from '../../src/virt/errors/domain-not-found.js';
@@ -95,6 +95,27 @@ describe('a second domain with the name or the uuid of a running one', () => {
     // The same through the handle of a fresh definition.
     await expect(connection.start(await connection.define(first.xml))).rejects.toBeInstanceOf(InvalidDomainState);
   });
+});
+
+test('the identity define() returns is what libvirt reports, read off the XML only when certain', async () => {
+  const { xml, name, uuid } = guestXml();
+  expect(declaredIdentity(xml)).toEqual({ name, uuid });
+  // libvirt spells a uuid in lower case, whatever the XML says: that XML's identity comes from libvirt.
+  const shouting = xml.replace(`<uuid>${uuid}</uuid>`, `<uuid>${uuid.toUpperCase()}</uuid>`);
+  expect(declaredIdentity(shouting)).toBeNull();
+  await expect(connection.define(shouting)).resolves.toEqual({ name, uuid });
+  await connection.undefine(name);
+  const other = guestXml();
+  for (const [unsure, reported] of [
+    [other.xml.replace(`<name>${other.name}</name>`, `<name>${other.name.replace('-', '&#45;')}</name>`), other.name],
+    // libvirt keeps the white space: a name of its own.
+    [other.xml.replace(`<name>${other.name}</name>`, `<name> ${other.name}</name>`), ` ${other.name}`],
+    [other.xml.replace(/<name>.*<\/name>\s*(<uuid>.*<\/uuid>)/, (_, uuidElement: string) => `${uuidElement}<name>${other.name}</name>`), other.name],
+  ] as const) {
+    expect(declaredIdentity(unsure)).toBeNull();
+    await expect(connection.define(unsure)).resolves.toEqual({ name: reported, uuid: other.uuid });
+    await connection.undefine(reported);
+  }
 });
 
 test('destroying a domain that is not running: InvalidDomainState', async () => {
