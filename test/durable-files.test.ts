@@ -72,6 +72,11 @@ test('an operation whose arguments cannot reach a worker fails alone, and the wo
     await expect(replaceFile(join(root, 'a'), uncloneable)).rejects.toMatchObject({ name: 'DataCloneError' });
     await replaceFile(join(root, 'b'), 'fine');
     expect(readdirSync(root)).toEqual(['b']);
+    // Calls made in one turn travel together: the one that cannot travel still fails alone.
+    const together = await Promise.allSettled([replaceFile(join(root, 'c'), 'fine'), replaceFile(join(root, 'd'), uncloneable), syncPath(root)]);
+    expect(together.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(together[1]).toMatchObject({ reason: { name: 'DataCloneError' } });
+    expect(readdirSync(root).sort()).toEqual(['b', 'c']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

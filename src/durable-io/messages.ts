@@ -1,9 +1,14 @@
 /** What pool.ts and its workers say to each other; a system error crosses as its fields and is rebuilt. */
 
-export interface Request {
-  id: number;
+export interface Call {
   operation: string;
   args: unknown[];
+}
+
+/** Calls a worker runs one after the other, answered together: one round trip for all of them. */
+export interface Request {
+  id: number;
+  calls: Call[];
 }
 
 /** An error as plain fields: structured cloning keeps an Error's message but drops code, errno, syscall and path. */
@@ -17,7 +22,13 @@ export interface ErrorFields {
   dest?: string;
 }
 
-export type Response = { id: number; result: unknown } | { id: number; error: ErrorFields };
+export type Outcome = { result: unknown } | { error: ErrorFields };
+
+/** One outcome per call, in the request's order. */
+export interface Response {
+  id: number;
+  outcomes: Outcome[];
+}
 
 export function describeError(error: unknown): ErrorFields {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
