@@ -34,7 +34,13 @@ export class MetadataRegistry {
   register(record: MetadataRecord): void {
     this.forget(record.uuid);
     this.byUuid.set(record.uuid, record);
-    for (const ip of record.fixed_ips) this.byIp.set(ip, [...(this.byIp.get(ip) ?? []), record]);
+    // In place: a copy per registration would make an address many instances share (projects whose
+    // networks overlap) cost time in the number of those instances, and all of them together its square.
+    for (const ip of record.fixed_ips) {
+      const sharing = this.byIp.get(ip);
+      if (sharing === undefined) this.byIp.set(ip, [record]);
+      else sharing.push(record);
+    }
   }
 
   /** The instance is gone (deleted): it is no longer served. */
@@ -43,9 +49,10 @@ export class MetadataRegistry {
     if (!record) return false;
     this.byUuid.delete(uuid);
     for (const ip of record.fixed_ips) {
-      const rest = this.byIp.get(ip)!.filter((other) => other.uuid !== uuid);
-      if (rest.length > 0) this.byIp.set(ip, rest);
-      else this.byIp.delete(ip);
+      const sharing = this.byIp.get(ip)!;
+      const at = sharing.indexOf(record);
+      if (at >= 0) sharing.splice(at, 1);
+      if (sharing.length === 0) this.byIp.delete(ip);
     }
     return true;
   }

@@ -27,6 +27,16 @@ test('indexes by uuid and by every fixed IP, and forgets', () => {
   expect(registry.size).toBe(0);
 });
 
+test('an address many instances share: each forgotten alone, the others kept in order', () => {
+  const { registry } = recording();
+  const sharing = Array.from({ length: 5 }, (_, i) => ({ ...first, uuid: `0b0e2f3c-1111-4222-8333-44445555666${i}` }));
+  for (const record of sharing) registry.register(record);
+  registry.forget(sharing[2]!.uuid);
+  registry.register({ ...sharing[0]!, fixed_ips: ['192.0.2.9'] });
+  expect(registry.byAddress('10.0.0.5').map((r) => r.uuid)).toEqual([1, 3, 4].map((i) => sharing[i]!.uuid));
+  expect(registry.byAddress('192.0.2.9').map((r) => r.uuid)).toEqual([sharing[0]!.uuid]);
+});
+
 test('registering a uuid again replaces its record and its addresses', () => {
   const { registry } = recording();
   registry.register(first);
