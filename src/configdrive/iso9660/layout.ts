@@ -7,8 +7,11 @@
  *   | primary directories | Joliet directories (each in path table order)
  *   | Rock Ridge continuation areas | file data (primary tree order) | zero padding to 4 KiB
  *
- * Both trees point at the same file extents. Empty files get extent 0 and take no sector (genisoimage points
- * them at whatever sector comes next; readers ignore the extent of an empty file).
+ * Both trees point at the same file extents, and so do files whose data is the same bytes object (a config
+ * drive holds one user_data, vendor_data and network_data in every version directory: stored once, as
+ * hard links are; every reader follows a record to its extent and no further). Empty files get extent 0 and
+ * take no sector (genisoimage points them at whatever sector comes next; readers ignore the extent of an
+ * empty file).
  */
 import type { DirectoryNode, FileNode } from '../tree.js';
 import { PARENT_IDENTIFIER, recordLength, SELF_IDENTIFIER } from './directory-record.js';
@@ -77,6 +80,7 @@ export interface PlannedTree {
 export interface IsoLayout {
   primary: PlannedTree;
   joliet: PlannedTree;
+  /** Each once, in the order of their extents. */
   files: PlannedFile[];
   /** Including the padding to 4 KiB. */
   totalSectors: number;
@@ -182,10 +186,10 @@ function placeRecords(records: PlannedRecord[]): number {
 }
 
 /**
- * One tree's directories and records, in path table order; extents are filled in later. `files` is shared by
- * both trees so that their records point at the same PlannedFile.
+ * One tree's directories and records, in path table order; extents are filled in later. `files` (by data) is
+ * shared by both trees so that their records point at the same PlannedFile.
  */
-function planTree(root: DirectoryNode, flavor: TreeFlavor, files: Map<FileNode, PlannedFile>): PlannedTree {
+function planTree(root: DirectoryNode, flavor: TreeFlavor, files: Map<Uint8Array, PlannedFile>): PlannedTree {
   const newDirectory = (): PlannedDirectory => ({ kind: 'directory', extent: 0, size: 0, records: [] });
   const directories = [newDirectory()];
   const nodes = [root];
@@ -209,8 +213,8 @@ function planTree(root: DirectoryNode, flavor: TreeFlavor, files: Map<FileNode, 
       const identifier = flavor.encode(identifiers[i]!, child);
       const rockRidge = (): RockRidgeRecord => rockRidgeOf(child, child.name, false);
       if (child.kind === 'file') {
-        let file = files.get(child);
-        if (!file) files.set(child, (file = { kind: 'file', data: child.data, extent: 0 }));
+        let file = files.get(child.data);
+        if (!file) files.set(child.data, (file = { kind: 'file', data: child.data, extent: 0 }));
         records.push(makeRecord(flavor, identifier, file, rockRidge));
         continue;
       }
@@ -230,7 +234,7 @@ function planTree(root: DirectoryNode, flavor: TreeFlavor, files: Map<FileNode, 
 /** Plans every extent of the image of `root`. Pure: the same tree gives the same layout. */
 export function planLayout(root: DirectoryNode): IsoLayout {
   checkTree(root);
-  const files = new Map<FileNode, PlannedFile>();
+  const files = new Map<Uint8Array, PlannedFile>();
   const primary = planTree(root, PRIMARY, files);
   const joliet = planTree(root, JOLIET, files);
   let next = FIRST_FREE_SECTOR;
@@ -263,11 +267,11 @@ export function planLayout(root: DirectoryNode): IsoLayout {
   }
   next = sectorsFor(continuationAt);
 
-  const orderedFiles: PlannedFile[] = [];
+  const orderedFiles = new Set<PlannedFile>();
   for (const directory of primary.directories) {
     for (const { target } of directory.records) {
-      if (target.kind !== 'file') continue;
-      orderedFiles.push(target);
+      if (target.kind !== 'file' || orderedFiles.has(target)) continue;
+      orderedFiles.add(target);
       if (target.data.length === 0) continue;
       target.extent = next;
       next += sectorsFor(target.data.length);
@@ -275,5 +279,5 @@ export function planLayout(root: DirectoryNode): IsoLayout {
   }
 
   const totalSectors = Math.ceil(next / IMAGE_ALIGNMENT_SECTORS) * IMAGE_ALIGNMENT_SECTORS;
-  return { primary, joliet, files: orderedFiles, totalSectors };
+  return { primary, joliet, files: [...orderedFiles], totalSectors };
 }

@@ -92,6 +92,20 @@ describe('the layout of a Nova-like tree', () => {
     expect(empty[0]!.extent).toBe(0);
   });
 
+  test('stores the same bytes object once: every file holding it points at one extent', () => {
+    const shared = text('#cloud-config\n');
+    const sharing = plan(new Map([['a/user_data', shared], ['b/user_data', shared], ['c/user_data', text('#cloud-config\n')]]));
+    const fileRecords = sharing.primary.directories.flatMap((d) => d.records.filter((r) => r.target.kind === 'file'));
+    const extentsOf = fileRecords.map((r) => (r.target as { extent: number }).extent);
+    expect(fileRecords).toHaveLength(3);
+    // a and b share; c has equal bytes but is another object, so it gets its own.
+    expect(extentsOf[0]).toBe(extentsOf[1]);
+    expect(extentsOf[2]).toBe(extentsOf[0]! + 1);
+    expect(sharing.files.map((f) => f.extent)).toEqual([extentsOf[0], extentsOf[2]]);
+    const unshared = plan(new Map([['a/user_data', shared], ['b/user_data', text('#cloud-config\n')], ['c/user_data', text('#cloud-config\n')]]));
+    expect(unshared.files).toHaveLength(3);
+  });
+
   test('needs no Rock Ridge continuation area but the root\'s ER', () => {
     const areas = layout.primary.directories.flatMap((d) => d.records.flatMap((r) => r.rockRidge?.continuation ?? []));
     expect(areas).toHaveLength(1);
