@@ -3,6 +3,7 @@
  * and the error notification: the instance uuid (only when it is a well-formed one) and the request id.
  */
 import { isJsonObject } from '../nova/json-fields.js';
+import { CANONICAL_UUID } from '../nova/validate.js';
 import type { DecodedBody } from './oslo-envelope.js';
 
 export interface MessageHints {
@@ -13,8 +14,6 @@ export interface MessageHints {
 }
 
 export const NO_HINTS: MessageHints = { instanceUuid: null, requestId: null, context: {} };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function messageHints(decoded: DecodedBody): MessageHints {
   if (decoded.kind === 'oslo') {
@@ -34,7 +33,7 @@ export function messageHints(decoded: DecodedBody): MessageHints {
 function hints(uuid: unknown, context: Record<string, unknown>): MessageHints {
   const requestId = context['request_id'];
   return {
-    instanceUuid: typeof uuid === 'string' && UUID.test(uuid) ? uuid : null,
+    instanceUuid: typeof uuid === 'string' && CANONICAL_UUID.test(uuid) ? uuid : null,
     requestId: typeof requestId === 'string' ? requestId : null,
     context,
   };

@@ -15,8 +15,8 @@ import type { SpawnRequest } from './spawn-request.js';
  */
 export const USER_DATA_MAX_LENGTH = 65535;
 
-/** Nova's canonical form (str(uuid.UUID)): instance directories and domain names are built from it. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Nova's canonical form (str(uuid.UUID)), libvirt's spelling too: instance directories and domain names are built from it. */
+export const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The values Nova's API takes for config_drive (api/validation/parameter_types.py `boolean`); compute/api.py
@@ -63,7 +63,7 @@ export interface RequestPaths {
 
 export function validateSpawnRequest(request: SpawnRequest, paths: RequestPaths): SpawnRequest {
   const { instance } = request;
-  if (!UUID.test(instance.uuid)) {
+  if (!CANONICAL_UUID.test(instance.uuid)) {
     throw new InvalidSpawnRequest(paths.uuid, instance.uuid, 'is not a UUID in canonical form (lowercase 8-4-4-4-12 hex)');
   }
   if (!isValidHostname(instance.hostname)) {

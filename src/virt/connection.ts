@@ -6,6 +6,7 @@
  * caller, who knows whether repeating them is safe.
  */
 import type { Domain, Hypervisor } from '@unraid/libvirt';
+import { CANONICAL_UUID } from '../nova/validate.js';
 import { DomainNotFound } from './errors/domain-not-found.js';
 import { LibvirtUnavailable } from './errors/libvirt-unavailable.js';
 import { domainState, type DomainState } from './domain-state.js';
@@ -28,8 +29,6 @@ function describeDomainXml(xml: string): string {
   const uuid = /<uuid>([^<]*)<\/uuid>/.exec(xml)?.[1];
   return name === undefined ? 'domain XML without a <name>' : `domain "${name}"${uuid === undefined ? '' : ` (uuid ${uuid})`}`;
 }
-
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The name and uuid a domain XML opens with, as libvirt will report them, when they can be read off without
