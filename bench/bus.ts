@@ -209,7 +209,12 @@ async function measureSpawns(
     const settled = instances.map((instance) => new Promise<void>((resolve, reject) => waiting.set(instance.uuid, { resolve, reject })));
     const latencyMs: number[] = [];
     const broker = brokerPid();
-    const cpuBefore = { daemon: daemon?.cpuMs(), broker: broker === null ? undefined : cpuMsOf(broker), here: ownCpuMs() };
+    const cpuNow = (): NonNullable<Result['cpuMs']> => ({
+      daemon: daemon?.cpuMs(),
+      broker: broker === null ? undefined : cpuMsOf(broker),
+      here: ownCpuMs(),
+    });
+    const cpuBefore = cpuNow();
     let timer: NodeJS.Timeout | undefined;
     const failure = Promise.race([
       daemon ? daemon.exited.then((code) => Promise.reject(new Error(`nova-spawnd run exited (${String(code)}) in the middle of the run`))) : new Promise<never>(() => undefined),
@@ -230,10 +235,11 @@ async function measureSpawns(
       const mode = oneAtATime ? 'one at a time' : `burst of ${count}`;
       const perSpawn = (after: number | undefined, before: number | undefined): number | undefined =>
         after === undefined || before === undefined ? undefined : (after - before) / count;
+      const cpuAfter = cpuNow();
       const cpuMs = {
-        daemon: perSpawn(daemon?.cpuMs(), cpuBefore.daemon),
-        broker: perSpawn(broker === null ? undefined : cpuMsOf(broker), cpuBefore.broker),
-        here: perSpawn(ownCpuMs(), cpuBefore.here)!,
+        daemon: perSpawn(cpuAfter.daemon, cpuBefore.daemon),
+        broker: perSpawn(cpuAfter.broker, cpuBefore.broker),
+        here: perSpawn(cpuAfter.here, cpuBefore.here)!,
       };
       return { what: `${label}: publish -> instance.create.end, ${mode}`, count, perSecond: (count * 1000) / elapsed, latencyMs, cpuMs };
     } finally {
