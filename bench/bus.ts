@@ -4,8 +4,10 @@
  * fixtures' full instance: config drive, two VIFs, files, key) from its compute.<host> queue on the
  * machine's RabbitMQ and spawning them on test:///default, while this process plays nova-conductor. Against
  * the ceilings measured in the same run: the raw binding's define+start loop, a raw amqplib publish/consume
- * loop, the spawn pipeline alone, and the daemon class in this process with two spawners that attribute the
- * time (one that does nothing: the bus alone; the raw binding's define+start: the bus and libvirt).
+ * loop, the spawn pipeline alone, a floor (a durable spawn with only the steps it cannot skip, written
+ * directly against amqplib, the binding and the file system), and the daemon class in this process with two spawners that
+ * attribute the time (one that does nothing: the bus alone; the raw binding's define+start: the bus and
+ * libvirt).
  *
  * "Done" for a spawn is the arrival of its instance.create.end notification: the daemon publishes it once
  * the domain runs and acks the message right after the broker confirms it, so the time shown ends about
@@ -15,10 +17,19 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
+import { Hypervisor } from '@unraid/libvirt';
+import type { CreatePhase } from '../src/bus/instance-create-payload.js';
+import { Notifier, type NotificationPublisher } from '../src/bus/notifier.js';
+import { declareTopology, fanoutQueueName, notificationTopology, rpcTopology } from '../src/bus/topology.js';
+import { buildImage } from '../src/configdrive/make-drive.js';
+import type { DiskImage } from '../src/disk-image.js';
+import { buildInstanceMetadata, toDriveTree } from '../src/metadata/instance-metadata.js';
+import { qcow2OverlayLayout } from '../src/virt/imagecache/qcow2-layout.js';
 import { SpawnDaemon } from '../src/bus/spawn-daemon.js';
 import type { DiskPreparer } from '../src/compute/disk-preparer.js';
 import { SpawnPipeline } from '../src/compute/spawn-pipeline.js';
@@ -41,6 +52,8 @@ import { percentile } from './stats.js';
 const MAX_CONCURRENT_BUILDS = 10;
 const TARGET_PER_SECOND = 500;
 const RUN_TIMEOUT_MS = 10 * 60_000;
+/** The floor's templates are built for this uuid; each spawn substitutes its own. */
+const FLOOR_UUID = 'f1004000-0000-4000-8000-00000000f100';
 
 /**
  * Spawns sent at once and not measured (a daemon that has just started runs its code unoptimised: the
@@ -314,6 +327,97 @@ async function throughProcess(
   }
 }
 
+/** `image` as a new file at `path`, sized first and written sparsely, its data synced: the least a durable disk needs. */
+async function writeSynced(path: string, image: DiskImage): Promise<void> {
+  const file = await open(path, 'wx');
+  try {
+    await file.truncate(image.size);
+    for (const { offset, bytes } of image.extents) await file.write(bytes, 0, bytes.length, offset);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/**
+ * The floor: a spawn made durable before its ack with only the steps it cannot skip, written directly against
+ * these components (this RabbitMQ, this libvirt binding, this file system) with none of nova-spawnd's code on
+ * the path. Per message: parse
+ * the body; look its uuid up in libvirt (a redelivery must not spawn twice); write and sync the config drive
+ * and the disk overlay and sync their new directory; define and start the domain; publish
+ * instance.create.start and .end on a confirm channel; ack once .end is confirmed. The drive, the overlay,
+ * the domain XML and both notifications are built once, before the run, by nova-spawnd's code (the uuid and
+ * the name are substituted per spawn), so they are what the real ones are. If the floor stays below the
+ * target on a machine, nothing built on these components reaches it there.
+ */
+async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts): Promise<Result[]> {
+  const host = `compute-bench-${randomUUID().slice(0, 8)}`;
+  const options = busOptions(daemonSections(host, vhost.url));
+  const instancesPath = mkdtempSync(join(root, 'floor-'));
+  const template = fullRequest({ uuid: FLOOR_UUID, id: 1, image_ref: CACHED_IMAGE_ID });
+  const connection = new LibvirtConnection('test:///default');
+  const xml = pipeline(connection, instancesPath, placeholderDisks).dryRun(template).xml;
+  await connection.close();
+  const [nameElement] = xml.match(/<name>[^<]*<\/name>/) ?? [];
+  if (nameElement === undefined || !xml.includes(FLOOR_UUID)) throw new Error('the floor\'s domain XML template lacks its name or uuid');
+  const drive = buildImage(toDriveTree(buildInstanceMetadata(template, testOptions())), 'iso9660', new Date());
+  const overlay = qcow2OverlayLayout({ backingFile: join(instancesPath, '_base', 'image'), backingFormat: 'raw', virtualSize: 1 << 30, clusterSize: null })!;
+  const notifications = new Map<CreatePhase, Buffer>();
+  for (const phase of ['start', 'end'] as const) {
+    const capture: NotificationPublisher = { publish: async (_exchange, _key, body) => void notifications.set(phase, body) };
+    await new Notifier(options, capture).instanceCreate({ phase, source: { request: template }, context: {}, domain: 'floor' });
+  }
+  const notification = (phase: CreatePhase, uuid: string): Buffer => Buffer.from(notifications.get(phase)!.toString().replaceAll(FLOOR_UUID, uuid));
+
+  const hypervisor = new Hypervisor({ uri: 'test:///default' });
+  await hypervisor.connectOpen();
+  const client = await connectClient(vhost.url);
+  try {
+    const consumer = await client.createChannel();
+    const publisher = await client.createConfirmChannel();
+    const queueMode = { quorum: false, durable: false, autoDelete: false };
+    await declareTopology(consumer, rpcTopology({ controlExchange: 'nova', host, queueMode, fanoutQueue: fanoutQueueName() }));
+    await declareTopology(consumer, notificationTopology({ controlExchange: 'nova', queueMode, routingKeys: ['versioned_notifications.info', 'versioned_notifications.error'] }));
+    await consumer.prefetch(MAX_CONCURRENT_BUILDS);
+    const publish = (key: string, body: Buffer): Promise<void> =>
+      new Promise((resolve, reject) => publisher.publish('nova', key, body, JSON_PROPERTIES, (error: unknown) => (error ? reject(error) : resolve())));
+    const spawnOne = async (message: ConsumeMessage): Promise<void> => {
+      const { uuid } = JSON.parse(message.content.toString()) as { uuid: string };
+      try {
+        const found = await hypervisor.domainLookupByUUIDString(uuid).then(() => true, () => false);
+        if (found) throw new Error(`${uuid} is defined already`);
+        const started = publish('versioned_notifications.info', notification('start', uuid));
+        const directory = join(instancesPath, uuid);
+        await mkdir(directory);
+        await Promise.all([writeSynced(join(directory, 'disk.config'), drive), writeSynced(join(directory, 'disk'), overlay)]);
+        await syncDirectory(directory);
+        const domain = await hypervisor.domainDefineXML(xml.replaceAll(FLOOR_UUID, uuid).replace(nameElement, `<name>floor-${uuid}</name>`));
+        await hypervisor.domainCreate(domain);
+        await started;
+        await publish('versioned_notifications.info', notification('end', uuid));
+      } catch (error) {
+        const failed = { event_type: 'instance.create.error', payload: { 'nova_object.data': { uuid, error: String(error) } } };
+        await publish('versioned_notifications.error', Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(failed) })));
+      }
+      consumer.ack(message);
+    };
+    await consumer.consume(`compute.${host}`, (message) => void (message && spawnOne(message)));
+    return await measureSpawns(client, host, 'floor: a durable spawn with only the steps it cannot skip, no nova-spawnd code', counts, (instance) => plainBody(instance));
+  } finally {
+    await client.close();
+    await hypervisor.connectClose();
+  }
+}
+
 /** SIGTERM (the daemon finishes its builds and exits), then SIGKILL if it has not within 30 s. */
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -378,6 +482,7 @@ export async function benchBus(quick: boolean): Promise<string> {
     const noop: Spawner = { spawn: async (r) => ({ uuid: r.instance.uuid, domain: 'none', outcome: 'spawned', drive: 'none' }) };
     const raw: Spawner = { spawn: (r) => withDomain(defineStart(r), r.instance.uuid) };
     results.push(
+      ...(await floorSpawns(vhost, root, counts)),
       ...(await throughDaemon(vhost, 'no-op spawner (the bus alone)', noop, counts)),
       ...(await throughDaemon(vhost, 'raw define + start', raw, counts)),
       ...(await throughProcess(vhost, root, 'full instance with a config drive', counts, (instance) => plainBody(instance))),
