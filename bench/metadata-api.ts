@@ -2,9 +2,13 @@
  * Metadata API throughput and latency under wrk (Debian's package): requests/s and p99 for the document
  * cloud-init reads first, behind the Neutron proxy (signed headers, an HMAC per request) and by requester
  * address, plus an EC2 listing built per request. The server runs in this process, wrk in another, so on
- * a 2-core machine each has a core.
+ * a 2-core machine each has a core. The ceiling, measured in the same run: node:http answering every
+ * request with the same meta_data.json bytes, no routing, lookup or signature (what Node and wrk allow on
+ * the machine).
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { getLogger } from '../src/log.js';
 import { MetadataRegistry } from '../src/metadata-api/registry.js';
@@ -56,6 +60,27 @@ function runWrk(url: string, headers: Record<string, string>, connections: numbe
   });
 }
 
+interface BenchServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function fixedAnswerServer(body: Buffer): Promise<BenchServer> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+    response.end(body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise<void>((closed) => server.close(() => closed()).closeAllConnections()),
+      }),
+    );
+  });
+}
+
 export async function benchMetadataApi(quick: boolean): Promise<string> {
   const instance = served();
   // The requester-address case asks from 127.0.0.1: make that one of the instance's fixed IPs.
@@ -66,13 +91,24 @@ export async function benchMetadataApi(quick: boolean): Promise<string> {
   const connections = 64;
   const log = getLogger('nova_spawnd.bench');
   const rows: string[] = [];
-  const cases: { name: string; proxy: boolean; path: string }[] = [
-    { name: 'openstack/latest/meta_data.json, Neutron proxy headers (HMAC checked)', proxy: true, path: '/openstack/latest/meta_data.json' },
-    { name: 'openstack/latest/meta_data.json, by requester address', proxy: false, path: '/openstack/latest/meta_data.json' },
-    { name: 'latest/meta-data/ (EC2 listing), Neutron proxy headers', proxy: true, path: '/latest/meta-data/' },
+  const ours = (proxy: boolean) => () => startMetadataServer({ config: apiConfig({ proxy }), registry, log });
+  const metaData = await ours(false)().then(async (server) => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.port}/openstack/latest/meta_data.json`);
+      if (!response.ok) throw new Error(`meta_data.json: HTTP ${response.status}`);
+      return Buffer.from(await response.arrayBuffer());
+    } finally {
+      await server.close();
+    }
+  });
+  const cases: { name: string; proxy: boolean; path: string; start: () => Promise<BenchServer> }[] = [
+    { name: 'ceiling: node:http answering the same meta_data.json bytes to every request', proxy: false, path: '/', start: () => fixedAnswerServer(metaData) },
+    { name: 'openstack/latest/meta_data.json, Neutron proxy headers (HMAC checked)', proxy: true, path: '/openstack/latest/meta_data.json', start: ours(true) },
+    { name: 'openstack/latest/meta_data.json, by requester address', proxy: false, path: '/openstack/latest/meta_data.json', start: ours(false) },
+    { name: 'latest/meta-data/ (EC2 listing), Neutron proxy headers', proxy: true, path: '/latest/meta-data/', start: ours(true) },
   ];
   for (const benchCase of cases) {
-    const server = await startMetadataServer({ config: apiConfig({ proxy: benchCase.proxy }), registry, log });
+    const server = await benchCase.start();
     try {
       const url = `http://127.0.0.1:${server.port}${benchCase.path}`;
       await runWrk(url, benchCase.proxy ? headers : {}, connections, 1);
