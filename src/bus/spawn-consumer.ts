@@ -18,7 +18,7 @@ import type { Logger, LogContext } from '../log.js';
 import { BUILD_AND_RUN_INSTANCE } from '../nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap } from '../bounded-map.js';
 import { BuildSlots } from './build-slots.js';
 import { ConnectionLost } from './connection-lost.js';
 import type { PayloadSource } from './instance-create-payload.js';

@@ -1,6 +1,6 @@
 /** The small pure pieces under the consumer: backoff delays, bounded memory, build slots. */
 import { backoffDelay } from '../../src/bus/backoff.js';
-import { BoundedMap } from '../../src/bus/bounded-map.js';
+import { BoundedMap } from '../../src/bounded-map.js';
 import { BuildSlots } from '../../src/bus/build-slots.js';
 
 describe('backoffDelay', () => {

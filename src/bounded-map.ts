@@ -1,4 +1,4 @@
-/** A Map that forgets its oldest entries beyond `limit`: memory for duplicate detection that cannot grow without end. */
+/** A Map that forgets its oldest entries beyond `limit`: memory (of duplicates seen, of answers worked out) that cannot grow without end. */
 export class BoundedMap<K, V> {
   private readonly entries = new Map<K, V>();
 
