@@ -4,6 +4,7 @@
  * instances this host spawned.
  */
 import crypto from 'node:crypto';
+import { BoundedMap } from '../bounded-map.js';
 import type { Logger } from '../log.js';
 import type { NovaConfig } from '../config/schema.js';
 import { canonicalAddress, isLoopback } from './address.js';
@@ -19,7 +20,7 @@ export interface MetadataApiConfig {
 }
 
 export interface IdentifyRequest extends ErrorRequest {
-  /** Every value of each header, by lower-case name (IncomingMessage.headersDistinct). */
+  /** The lines of each header identify reads, by lower-case name, as IncomingMessage.headersDistinct has them. */
   headers: Readonly<Record<string, readonly string[] | undefined>>;
   /** The TCP peer's address. */
   peer: string;
@@ -35,6 +36,22 @@ const UNKNOWN_ERROR = 'An unknown error has occurred. Please try your request ag
 /** hex HMAC-SHA256 of the instance id, keyed with [neutron] metadata_proxy_shared_secret. */
 export function instanceIdSignature(secret: string, instanceId: string): string {
   return crypto.createHmac('sha256', secret).update(instanceId).digest('hex');
+}
+
+/**
+ * A guest asks for many documents, each signed again by the proxy: an HMAC per request cost as much as the
+ * rest of it. Ids longer than any instance id are not kept, so the X-Instance-ID of strangers cannot fill
+ * the memory.
+ */
+const expectedSignatures = new BoundedMap<string, { secret: string; signature: string }>(4096);
+const LONGEST_KEPT_ID = 64;
+
+function expectedSignature(secret: string, instanceId: string): string {
+  const known = expectedSignatures.get(instanceId);
+  if (known?.secret === secret) return known.signature;
+  const signature = instanceIdSignature(secret, instanceId);
+  if (instanceId.length <= LONGEST_KEPT_ID) expectedSignatures.set(instanceId, { secret, signature });
+  return signature;
 }
 
 /** secutils.constant_time_compare: the time taken does not depend on where the strings differ. */
@@ -63,7 +80,7 @@ function byInstanceId(request: IdentifyRequest, config: MetadataApiConfig, regis
   const instanceId = instanceIds![0]!;
   const tenantId = tenantIds![0]!;
 
-  const expected = instanceIdSignature(config.neutron.metadata_proxy_shared_secret, instanceId);
+  const expected = expectedSignature(config.neutron.metadata_proxy_shared_secret, instanceId);
   // A missing signature is a failed authentication like a wrong one: 403 (Nova answers 400 "missing").
   if (!signature || !signatureMatches(expected, signature)) {
     // Never the expected value: it would let whoever reads the log forge requests for this instance.

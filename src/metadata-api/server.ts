@@ -40,13 +40,45 @@ export function metadataApiEnabled(config: Pick<NovaConfig, 'DEFAULT'>): boolean
   return config.DEFAULT.enabled_apis.includes('metadata');
 }
 
-/** A body we will not read: the connection cannot be reused after the response. */
-function hasUnreadBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** The headers the API reads; nothing else of a request's headers is looked at. */
+const READ_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'content-length',
+  'transfer-encoding',
+  'x-forwarded-for',
+  'x-instance-id',
+  'x-instance-id-signature',
+  'x-tenant-id',
+]);
+
+type HeaderLines = Record<string, string[] | undefined>;
+
+/**
+ * The lines of the headers the API reads, by lower-case name, as IncomingMessage.headersDistinct has them.
+ * Made from rawHeaders for these names only: headers and headersDistinct build an entry for every header
+ * sent, which cost more than the rest of a request.
+ */
+function headerLines(raw: readonly string[]): HeaderLines {
+  const lines: HeaderLines = {};
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index]!.toLowerCase();
+    if (READ_HEADERS.has(name)) (lines[name] ??= []).push(raw[index + 1]!);
+  }
+  return lines;
 }
 
-function send(req: IncomingMessage, res: ServerResponse, response: MetadataResponse, keepAlive = !hasUnreadBody(req)): void {
+/** Accept as IncomingMessage.headers has it: its lines joined with ", ". */
+function acceptOf(headers: HeaderLines): string {
+  return headers['accept']?.join(', ') ?? '';
+}
+
+/** A body we will not read: the connection cannot be reused after the response. */
+function hasUnreadBody(headers: HeaderLines): boolean {
+  const length = headers['content-length']?.[0];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function send(res: ServerResponse, response: MetadataResponse, keepAlive: boolean): void {
   const headers: OutgoingHttpHeaders = { 'Content-Type': response.contentType, 'Content-Length': response.body.length };
   if (response.allow !== undefined) headers['Allow'] = response.allow;
   if (!keepAlive) headers['Connection'] = 'close';
@@ -79,9 +111,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** handle_password's POST, once route() has found the instance has no password yet. */
-async function postPassword(req: IncomingMessage, res: ServerResponse, request: MetadataRequest, uuid: string, options: MetadataServerOptions): Promise<void> {
-  const tooLarge = (): void => send(req, res, httpError(400, request, 'Request is too large.'), false);
-  if (Number(req.headers['content-length'] ?? 0) > PASSWORD_MAX_SIZE) return tooLarge();
+async function postPassword(req: IncomingMessage, res: ServerResponse, headers: HeaderLines, request: MetadataRequest, uuid: string, options: MetadataServerOptions): Promise<void> {
+  const reply = (response: MetadataResponse): void => send(res, response, !hasUnreadBody(headers));
+  const tooLarge = (): void => send(res, httpError(400, request, 'Request is too large.'), false);
+  if (Number(headers['content-length']?.[0] ?? 0) > PASSWORD_MAX_SIZE) return tooLarge();
   const body = await readBody(req, PASSWORD_MAX_SIZE);
   if (body.kind === 'aborted') return;
   if (body.kind === 'too-large') return tooLarge();
@@ -89,25 +122,27 @@ async function postPassword(req: IncomingMessage, res: ServerResponse, request: 
   try {
     password = utf8.decode(body.data);
   } catch {
-    return send(req, res, httpError(400, request, 'The password is not UTF-8 text.'));
+    return reply(httpError(400, request, 'The password is not UTF-8 text.'));
   }
   const outcome = await options.registry.setPassword(uuid, password);
   if (outcome === 'stored') {
     options.log.info('password posted by the instance stored', { instance: uuid });
-    return send(req, res, { status: 200, contentType: TEXT_HTML, body: new Uint8Array() });
+    return reply({ status: 200, contentType: TEXT_HTML, body: new Uint8Array() });
   }
-  send(req, res, outcome === 'conflict' ? httpError(409, request) : httpError(404, request));
+  reply(outcome === 'conflict' ? httpError(409, request) : httpError(404, request));
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, options: MetadataServerOptions): Promise<void> | void {
-  const request: MetadataRequest = { method: req.method ?? 'GET', path: requestPath(req.url ?? ''), accept: req.headers.accept ?? '' };
-  if (isRootPath(request.path)) return send(req, res, rootListing(request));
-  const identified = identify({ ...request, headers: req.headersDistinct, peer: req.socket.remoteAddress ?? '' }, options.config, options.registry, options.log);
-  if ('error' in identified) return send(req, res, identified.error);
+  const headers = headerLines(req.rawHeaders);
+  const reply = (response: MetadataResponse): void => send(res, response, !hasUnreadBody(headers));
+  const request: MetadataRequest = { method: req.method ?? 'GET', path: requestPath(req.url ?? ''), accept: acceptOf(headers) };
+  if (isRootPath(request.path)) return reply(rootListing(request));
+  const identified = identify({ ...request, headers, peer: req.socket.remoteAddress ?? '' }, options.config, options.registry, options.log);
+  if ('error' in identified) return reply(identified.error);
   const { record, requester } = identified;
   const answer = route(request, { metadata: record.metadata, password: record.password, requester });
-  if ('kind' in answer) return postPassword(req, res, request, record.uuid, options);
-  send(req, res, answer);
+  if ('kind' in answer) return postPassword(req, res, headers, request, record.uuid, options);
+  reply(answer);
 }
 
 export async function startMetadataServer(options: MetadataServerOptions): Promise<MetadataServer> {
@@ -117,7 +152,7 @@ export async function startMetadataServer(options: MetadataServerOptions): Promi
   }
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
     log.error(`metadata request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { path: req.url });
-    if (!res.headersSent) send(req, res, httpError(500, { method: req.method ?? 'GET', accept: req.headers.accept ?? '' }), false);
+    if (!res.headersSent) send(res, httpError(500, { method: req.method ?? 'GET', accept: acceptOf(headerLines(req.rawHeaders)) }), false);
     else res.destroy();
   };
   const server = http.createServer(

@@ -90,6 +90,27 @@ describe('behind the Neutron metadata proxy', () => {
     expect((await get(proxyHeaders(stranger, tenant))).status).toBe(404);
   });
 
+  test('a new shared secret is required at once: no signature made with the old one passes, though the server keeps the signatures it worked out', async () => {
+    const renewed = apiConfig({ secret: 'the-renewed-secret' });
+    const ask = (config: ReturnType<typeof apiConfig>, headers: Record<string, string>) =>
+      withServer({ config, registry }, (server) => rawRequest(server.port, { path: PATH, headers }));
+    expect((await ask(apiConfig(), proxyHeaders(uuid, tenant))).status).toBe(200);
+    expect((await ask(renewed, proxyHeaders(uuid, tenant))).status).toBe(403);
+    expect((await ask(renewed, proxyHeaders(uuid, tenant, 'the-renewed-secret'))).status).toBe(200);
+    expect((await ask(apiConfig(), proxyHeaders(uuid, tenant, 'the-renewed-secret'))).status).toBe(403);
+  });
+
+  test('header names in any case; Accept sent on several lines counts as those lines joined, as IncomingMessage.headers has it', async () => {
+    const lower = Object.fromEntries(Object.entries(proxyHeaders(uuid, tenant)).map(([name, value]) => [name.toLowerCase(), value]));
+    expect((await get(lower)).status).toBe(200);
+    const missing = async (accept: string | string[]) =>
+      withServer({ registry }, (server) => rawRequest(server.port, { path: '/openstack/latest/nothing', headers: { ...proxyHeaders(uuid, tenant), Accept: accept } }));
+    const [split, joined] = [await missing(['text/plain;q=0.1', 'application/json']), await missing('text/plain;q=0.1, application/json')];
+    expect(split.status).toBe(404);
+    expect([split.headers['content-type'], split.body.toString()]).toEqual([joined.headers['content-type'], joined.body.toString()]);
+    expect(split.headers['content-type']).not.toEqual((await missing('text/plain;q=0.1')).headers['content-type']);
+  });
+
   test('the signature is compared with crypto.timingSafeEqual', async () => {
     const compare = jest.spyOn(crypto, 'timingSafeEqual');
     try {
