@@ -5,9 +5,9 @@
  * machine's RabbitMQ and spawning them on test:///default, while this process plays nova-conductor. Against
  * the ceilings measured in the same run: the raw binding's define+start loop, a raw amqplib publish/consume
  * loop, the spawn pipeline alone, a floor (a durable spawn with only the steps it cannot skip, written
- * directly against amqplib, the binding and the file system), and the daemon class in this process with two spawners that
- * attribute the time (one that does nothing: the bus alone; the raw binding's define+start: the bus and
- * libvirt).
+ * directly against amqplib, the binding and the file system), and the daemon class in this process with
+ * two spawners that attribute the time (one that does nothing: the bus alone; the raw binding's
+ * define+start: the bus and libvirt).
  *
  * "Done" for a spawn is the arrival of its instance.create.end notification: the daemon publishes it once
  * the domain runs and acks the message right after the broker confirms it, so the time shown ends about
@@ -349,15 +349,15 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 /**
- * The floor: a spawn made durable before its ack with only the steps it cannot skip, written directly against
- * these components (this RabbitMQ, this libvirt binding, this file system) with none of nova-spawnd's code on
- * the path. Per message: parse
- * the body; look its uuid up in libvirt (a redelivery must not spawn twice); write and sync the config drive
- * and the disk overlay and sync their new directory; define and start the domain; publish
- * instance.create.start and .end on a confirm channel; ack once .end is confirmed. The drive, the overlay,
- * the domain XML and both notifications are built once, before the run, by nova-spawnd's code (the uuid and
- * the name are substituted per spawn), so they are what the real ones are. If the floor stays below the
- * target on a machine, nothing built on these components reaches it there.
+ * The floor: a spawn made durable before its ack with only the steps it cannot skip, written directly
+ * against these components (this RabbitMQ, this libvirt binding, this file system) with none of
+ * nova-spawnd's code on the path. Per message: parse the body; look its uuid up in libvirt (a redelivery
+ * must not spawn twice); write and sync the config drive and the disk overlay and sync their new directory;
+ * define and start the domain; publish instance.create.start and .end on a confirm channel; ack once .end
+ * is confirmed. The drive, the overlay, the domain XML and both notifications are built once, before the
+ * run, by nova-spawnd's code (the uuid and the name are substituted per spawn), so they are what the real
+ * ones are. If the floor stays below the target on a machine, nothing built on these components reaches
+ * it there.
  */
 async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts): Promise<Result[]> {
   const host = `compute-bench-${randomUUID().slice(0, 8)}`;
