@@ -86,6 +86,9 @@ function send(res: ServerResponse, response: MetadataResponse, keepAlive: boolea
   res.end(response.body);
 }
 
+/** Answers the request; `keepAlive` by default: whether the request left no body unread. */
+type Reply = (response: MetadataResponse, keepAlive?: boolean) => void;
+
 type Body = { kind: 'body'; data: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
 
 /** The request body; reading stops once it grows past `limit`. */
@@ -111,9 +114,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** handle_password's POST, once route() has found the instance has no password yet. */
-async function postPassword(req: IncomingMessage, res: ServerResponse, headers: HeaderLines, request: MetadataRequest, uuid: string, options: MetadataServerOptions): Promise<void> {
-  const reply = (response: MetadataResponse): void => send(res, response, !hasUnreadBody(headers));
-  const tooLarge = (): void => send(res, httpError(400, request, 'Request is too large.'), false);
+async function postPassword(req: IncomingMessage, headers: HeaderLines, reply: Reply, request: MetadataRequest, uuid: string, options: MetadataServerOptions): Promise<void> {
+  const tooLarge = (): void => reply(httpError(400, request, 'Request is too large.'), false);
   if (Number(headers['content-length']?.[0] ?? 0) > PASSWORD_MAX_SIZE) return tooLarge();
   const body = await readBody(req, PASSWORD_MAX_SIZE);
   if (body.kind === 'aborted') return;
@@ -134,14 +136,14 @@ async function postPassword(req: IncomingMessage, res: ServerResponse, headers: 
 
 function handle(req: IncomingMessage, res: ServerResponse, options: MetadataServerOptions): Promise<void> | void {
   const headers = headerLines(req.rawHeaders);
-  const reply = (response: MetadataResponse): void => send(res, response, !hasUnreadBody(headers));
+  const reply: Reply = (response, keepAlive = !hasUnreadBody(headers)) => send(res, response, keepAlive);
   const request: MetadataRequest = { method: req.method ?? 'GET', path: requestPath(req.url ?? ''), accept: acceptOf(headers) };
   if (isRootPath(request.path)) return reply(rootListing(request));
   const identified = identify({ ...request, headers, peer: req.socket.remoteAddress ?? '' }, options.config, options.registry, options.log);
   if ('error' in identified) return reply(identified.error);
   const { record, requester } = identified;
   const answer = route(request, { metadata: record.metadata, password: record.password, requester });
-  if ('kind' in answer) return postPassword(req, res, headers, request, record.uuid, options);
+  if ('kind' in answer) return postPassword(req, headers, reply, request, record.uuid, options);
   reply(answer);
 }
 
