@@ -34,9 +34,6 @@ export interface SpawnDaemonDeps {
   now?: () => Date;
 }
 
-/** oslo.service's graceful_shutdown_timeout default: how long a stop waits for builds in flight. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 60_000;
-
 export class SpawnDaemon {
   private readonly rpc: BrokerConnection;
   private readonly notifications: BrokerConnection | null;
@@ -113,11 +110,12 @@ export class SpawnDaemon {
   }
 
   /**
-   * Stops consuming, lets builds in flight finish for up to `timeoutMs`, then closes the connections: a
-   * message not settled by then stays unacked and the broker gives it to the next consumer. Resolves with
-   * whether every build finished in time.
+   * Stops consuming, lets builds in flight finish for up to `timeoutMs` (null: as long as they take, as
+   * oslo.service's graceful_shutdown_timeout = 0), then closes the connections: a message not settled by
+   * then stays unacked and the broker gives it to the next consumer. Resolves with whether every build
+   * finished in time.
    */
-  async stop(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<boolean> {
+  async stop(timeoutMs: number | null): Promise<boolean> {
     this.stopping = true;
     const log = this.deps.log;
     const consuming = this.consuming;
@@ -130,7 +128,7 @@ export class SpawnDaemon {
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       this.consumer.idle().then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ...(timeoutMs === null ? [] : [new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]),
     ]);
     clearTimeout(timer);
     if (!finished) log.warning(`${this.consumer.busy} build(s) still running after ${timeoutMs} ms: leaving them unacked for redelivery`);

@@ -15,7 +15,8 @@ export const runHelp = `usage: nova-spawnd run [--config-file FILE]...
 Runs the daemon in the foreground (what the systemd unit starts): consumes build_and_run_instance from the
 compute.<host> queue of [DEFAULT] transport_url and spawns the guests, and serves the metadata API on
 [DEFAULT] metadata_listen:metadata_listen_port when [DEFAULT] enabled_apis lists metadata. SIGTERM or SIGINT stops it after the
-builds in flight (exit 0); SIGHUP re-reads [DEFAULT] debug.`;
+builds in flight, waiting at most [DEFAULT] graceful_shutdown_timeout seconds (exit 0); SIGHUP re-reads
+[DEFAULT] debug.`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: configFileOption, strict: true });
@@ -57,8 +58,9 @@ export async function run(args: string[]): Promise<number> {
   // Signal handlers do not keep Node's event loop alive, and between two connection attempts nothing else may.
   const keepAlive = setInterval(() => undefined, 2 ** 30);
   const signal = await stopped;
-  log.info(`received ${signal}: no new builds, waiting for the ${daemon.busy} in flight`);
-  const finished = await daemon.stop();
+  const graceSeconds = config.DEFAULT.graceful_shutdown_timeout;
+  log.info(`received ${signal}: no new builds, waiting ${graceSeconds === 0 ? 'as long as they take' : `up to ${graceSeconds} s`} for the ${daemon.busy} in flight`);
+  const finished = await daemon.stop(graceSeconds === 0 ? null : graceSeconds * 1000);
   await metadataServer?.close();
   await spawner.close();
   clearInterval(keepAlive);

@@ -33,6 +33,7 @@ export interface NovaConfig {
     mkisofs_cmd: string;
     default_ephemeral_format: string | null;
     max_concurrent_builds: number;
+    graceful_shutdown_timeout: number;
     enabled_apis: string[];
     metadata_listen: string;
     metadata_listen_port: number;
@@ -179,6 +180,11 @@ export const schema: Schema = {
       integerType({ min: 0 }),
       10,
       'Maximum number of instance builds to run concurrently; also the AMQP prefetch. 0 means unlimited.',
+    ),
+    graceful_shutdown_timeout: option(
+      integerType({ min: 0 }),
+      60,
+      "oslo.service's: seconds a stop (SIGTERM) waits for the builds in flight before the daemon exits; a build not finished by then stays unacknowledged and the broker delivers it again. 0 means wait as long as they take. The systemd unit's TimeoutStopSec must be longer.",
     ),
     enabled_apis: option(
       listType(['osapi_compute', 'metadata']),

@@ -50,6 +50,7 @@ describe('defaults', () => {
       mkisofs_cmd: 'genisoimage',
       default_ephemeral_format: null,
       max_concurrent_builds: 10,
+      graceful_shutdown_timeout: 60,
       enabled_apis: ['osapi_compute', 'metadata'],
       metadata_listen: '0.0.0.0',
       metadata_listen_port: 8775,
