@@ -385,7 +385,7 @@ async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts):
     const consumer = await client.createChannel();
     const publisher = await client.createConfirmChannel();
     const queueMode = { quorum: false, durable: false, autoDelete: false };
-    await declareTopology(consumer, rpcTopology({ controlExchange: 'nova', host, queueMode, fanoutQueue: fanoutQueueName() }));
+    await declareTopology(consumer, rpcTopology({ controlExchange: 'nova', host, queueMode, fanoutQueue: fanoutQueueName(), maxAttempts: 1 }));
     await declareTopology(consumer, notificationTopology({ controlExchange: 'nova', queueMode, routingKeys: ['versioned_notifications.info', 'versioned_notifications.error'] }));
     await consumer.prefetch(MAX_CONCURRENT_BUILDS);
     const publish = (key: string, body: Buffer): Promise<void> =>

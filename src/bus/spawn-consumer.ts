@@ -6,8 +6,13 @@
  * a spawn of an instance this process has running or is spawning is acked without a second spawn; after
  * a restart that memory is gone and the spawner's own idempotence per instance uuid takes over.
  *
- * The fate of a message is decided once; what follows from it (dead-letter, notification, RPC reply, ack)
- * are steps that a later delivery of the same message finishes if the connection dropped halfway.
+ * The fate of a message is decided once; what follows from it (dead-letter, retry, notification, RPC reply,
+ * ack) are steps that a later delivery of the same message finishes if the connection dropped halfway.
+ *
+ * A spawn that fails transiently waits out its backoff in the broker, not here: a copy of the message, with
+ * the attempts made in a header, goes to a retry queue whose messages expire back into compute.<host>, and
+ * the original is acked once the broker has confirmed the copy. The wait holds no build slot, no prefetch
+ * credit and no memory, and survives a restart of the daemon.
  */
 import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
@@ -29,7 +34,7 @@ import { decodeBody, type DecodedBody, type OsloMessage } from './oslo-envelope.
 import { deadLetterHeaders, notificationFault, rejectionFor, remoteFailure, type Rejection } from './rejection.js';
 import { rpcReplyBody } from './rpc-reply.js';
 import { spawnMessageOf } from './spawn-message.js';
-import { DEAD_LETTER_EXCHANGE } from './topology.js';
+import { DEAD_LETTER_EXCHANGE, retryQueueName } from './topology.js';
 import { UnsupportedMethod } from './unsupported-method.js';
 
 /** One message as the consumer sees it, with the channel it came on hidden behind ack/requeue. */
@@ -80,7 +85,10 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SPAWN_RETRY = { maxAttempts: 5, backoff: { initialMs: 2000, maxMs: 60_000, jitter: 0.2 } };
 export const DEFAULT_MEMORY = 10_000;
 
-type StepKind = 'dead-letter' | 'notification' | 'reply';
+/** On a copy in a retry queue: how many attempts its spawn has made. */
+export const ATTEMPTS_HEADER = 'x-nova-spawnd-attempts';
+
+type StepKind = 'dead-letter' | 'retry' | 'notification' | 'reply';
 
 interface Step {
   kind: StepKind;
@@ -108,10 +116,12 @@ class Fate {
   }
 }
 
-type SpawnOutcome = { kind: 'spawned'; result: SpawnResult } | { kind: 'failed'; error: unknown; attempts: number } | { kind: 'abandoned' };
+type SpawnOutcome = { kind: 'spawned'; result: SpawnResult } | { kind: 'failed'; error: unknown } | { kind: 'abandoned' };
 
 interface Parsed {
   key: string;
+  /** This delivery's attempt at its spawn: 1, or one more than its ATTEMPTS_HEADER says. */
+  attempt: number;
   /** Whether the key is the sender's `_unique_id` (a resend is a duplicate even when not flagged redelivered). */
   senderKey: boolean;
   decoded: DecodedBody | null;
@@ -176,7 +186,7 @@ export class SpawnConsumer {
     }
   }
 
-  /** No more retries or waits: messages not yet settled are left unacked, for the broker to deliver again. */
+  /** No more builds start: messages waiting for a build slot are left unacked, for the broker to deliver again. */
   stop(): void {
     this.stopping.abort();
   }
@@ -212,16 +222,19 @@ export class SpawnConsumer {
   }
 
   private parse(delivery: Delivery): Parsed {
-    const bodyKey = (): string => `sha256:${createHash('sha256').update(delivery.body).digest('hex')}`;
+    const attempt = attemptOf(delivery);
+    // A copy back from a retry queue is the same message at a later attempt: a message of its own.
+    const keyed = (key: string): string => (attempt === 1 ? key : `${key}@${attempt}`);
+    const bodyKey = (): string => keyed(`sha256:${createHash('sha256').update(delivery.body).digest('hex')}`);
     if (delivery.body.length > this.options.maxMessageBytes) {
-      return { key: bodyKey(), senderKey: false, decoded: null, error: new MessageTooLarge(delivery.body.length, this.options.maxMessageBytes), hints: NO_HINTS };
+      return { key: bodyKey(), attempt, senderKey: false, decoded: null, error: new MessageTooLarge(delivery.body.length, this.options.maxMessageBytes), hints: NO_HINTS };
     }
     try {
       const decoded = decodeBody(delivery.body, delivery.properties.contentType as string | undefined);
       const uniqueId = decoded.kind === 'oslo' ? decoded.message.unique_id : null;
-      return { key: uniqueId ?? bodyKey(), senderKey: uniqueId !== null, decoded, error: null, hints: messageHints(decoded) };
+      return { key: uniqueId === null ? bodyKey() : keyed(uniqueId), attempt, senderKey: uniqueId !== null, decoded, error: null, hints: messageHints(decoded) };
     } catch (error) {
-      return { key: bodyKey(), senderKey: false, decoded: null, error, hints: NO_HINTS };
+      return { key: bodyKey(), attempt, senderKey: false, decoded: null, error, hints: NO_HINTS };
     }
   }
 
@@ -251,28 +264,32 @@ export class SpawnConsumer {
       this.succeed(fate, oslo, null);
       return 'settle';
     }
+    const message = { request, oslo, context, delivery, hints: parsed.hints, attempt: parsed.attempt };
     const ongoing = this.spawning.get(uuid);
     if (ongoing) {
       this.deps.log.info('instance is being spawned for another message: waiting for that spawn', fate.log);
-      return this.conclude(fate, await ongoing, { request, oslo, context, delivery, hints: parsed.hints, notifies: false });
+      return this.conclude(fate, await ongoing, { ...message, notifies: false });
     }
 
-    const spawn = this.spawnWithRetries(request, fate, context);
+    const spawn = this.attemptSpawn(request, fate, context, parsed.attempt);
     this.spawning.set(uuid, spawn);
     try {
-      return this.conclude(fate, await spawn, { request, oslo, context, delivery, hints: parsed.hints, notifies: true });
+      return this.conclude(fate, await spawn, { ...message, notifies: true });
     } finally {
       this.spawning.delete(uuid);
     }
   }
 
-  /** Queues the steps that follow from a spawn's outcome (`notifies`: this message's own spawn, not a duplicate's wait). */
+  /**
+   * Queues the steps that follow from a spawn's outcome (`notifies`: this message's own spawn, not a
+   * duplicate's wait): a transient failure with attempts left goes to a retry queue, any other is rejected.
+   */
   private conclude(
     fate: Fate,
     outcome: SpawnOutcome,
-    message: { request: SpawnRequest; oslo: OsloMessage | null; context: Record<string, unknown>; delivery: Delivery; hints: MessageHints; notifies: boolean },
+    message: { request: SpawnRequest; oslo: OsloMessage | null; context: Record<string, unknown>; delivery: Delivery; hints: MessageHints; attempt: number; notifies: boolean },
   ): 'settle' | 'abandoned' {
-    const { request, oslo, context, delivery, notifies } = message;
+    const { request, oslo, context, delivery, attempt, notifies } = message;
     if (outcome.kind === 'abandoned') return 'abandoned';
     if (outcome.kind === 'spawned') {
       const { result } = outcome;
@@ -285,35 +302,30 @@ export class SpawnConsumer {
       this.succeed(fate, oslo, notifies ? { phase: 'end', source: { request }, context, domain: result.domain } : null);
       return 'settle';
     }
+    const { error } = outcome;
+    const { maxAttempts, backoff } = this.options.retry;
+    if (error instanceof SpawnFailed && error.transient && attempt < maxAttempts) {
+      const delay = backoffDelay(backoff, attempt);
+      this.deps.log.warning(`spawn failed transiently, retrying in ${delay} ms (attempt ${attempt} of ${maxAttempts}): ${error.message}`, fate.log);
+      fate.steps.push(this.retryStep(delivery, attempt, delay, fate));
+      return 'settle';
+    }
     const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
-    this.reject(fate, rejectionFor(outcome.error, hints, outcome.attempts), delivery, oslo, notifies ? { source: { request }, context } : null);
+    this.reject(fate, rejectionFor(error, hints, attempt), delivery, oslo, notifies ? { source: { request }, context } : null);
     return 'settle';
   }
 
-  /** The spawn, retried while it fails transiently. */
-  private async spawnWithRetries(request: SpawnRequest, fate: Fate, context: Record<string, unknown>): Promise<SpawnOutcome> {
-    const { retry } = this.options;
+  /** One attempt at the spawn, in a build slot; the start notification goes out with the first. */
+  private async attemptSpawn(request: SpawnRequest, fate: Fate, context: Record<string, unknown>, attempt: number): Promise<SpawnOutcome> {
     const release = await this.slots.acquire();
     try {
       if (this.stopping.signal.aborted) return { kind: 'abandoned' };
       // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
-      fate.startNotified = this.notify({ phase: 'start', source: { request }, context }, fate);
-      for (let attempt = 1; ; attempt++) {
-        this.deps.log.info('spawning', { ...fate.log, attempt });
-        try {
-          return { kind: 'spawned', result: await this.deps.spawner.spawn(request) };
-        } catch (error) {
-          const transient = error instanceof SpawnFailed && error.transient;
-          if (!transient || attempt >= retry.maxAttempts) return { kind: 'failed', error, attempts: attempt };
-          const delay = backoffDelay(retry.backoff, attempt);
-          this.deps.log.warning(`spawn failed transiently, retrying in ${delay} ms (attempt ${attempt} of ${retry.maxAttempts}): ${(error as Error).message}`, fate.log);
-          await sleep(delay, this.stopping.signal);
-          if (this.stopping.signal.aborted) {
-            this.deps.log.info('stopping: the spawn is left for the broker to deliver again', fate.log);
-            return { kind: 'abandoned' };
-          }
-        }
-      }
+      if (attempt === 1) fate.startNotified = this.notify({ phase: 'start', source: { request }, context }, fate);
+      this.deps.log.info('spawning', { ...fate.log, attempt });
+      return { kind: 'spawned', result: await this.deps.spawner.spawn(request) };
+    } catch (error) {
+      return { kind: 'failed', error };
     } finally {
       release();
     }
@@ -340,29 +352,31 @@ export class SpawnConsumer {
   }
 
   private deadLetterStep(rejection: Rejection, delivery: Delivery, fate: Fate): Step {
-    // The copy keeps the body and the properties a reader needs; not the expiration (it would expire in the
-    // dead-letter queue) nor the user id (the broker checks it against our own).
-    const { contentType, contentEncoding, headers, priority, correlationId, replyTo, messageId, timestamp, type, appId } = delivery.properties;
     const ours = deadLetterHeaders(rejection, { exchange: delivery.exchange, routingKey: delivery.routingKey, host: this.options.host, now: this.now() });
-    const properties = (withOriginalHeaders: boolean): Options.Publish =>
-      Object.fromEntries(
-        Object.entries({
-          contentType, contentEncoding, priority, correlationId, replyTo, messageId, timestamp, type, appId,
-          deliveryMode: 2,
-          headers: withOriginalHeaders ? { ...(headers ?? {}), ...ours } : ours,
-        }).filter(([, value]) => value !== undefined),
-      );
     return {
       kind: 'dead-letter',
       run: async () => {
         try {
-          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, properties(true));
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, copiedProperties(delivery, ours, true));
         } catch (error) {
           // The sender's own headers made the table too large to encode: ours alone still say why.
           if (!(error instanceof RangeError)) throw error;
-          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, properties(false));
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, copiedProperties(delivery, ours, false));
         }
         this.deps.log.info(`dead-lettered to ${DEAD_LETTER_EXCHANGE}`, { ...fate.log, reason: rejection.reason });
+      },
+    };
+  }
+
+  /** The message, with the attempts made, into the retry queue it waits `delay` ms in before coming back. */
+  private retryStep(delivery: Delivery, attempt: number, delay: number, fate: Fate): Step {
+    const queue = retryQueueName(this.options.host, attempt);
+    const properties = { ...copiedProperties(delivery, { [ATTEMPTS_HEADER]: attempt }, true), expiration: String(delay) };
+    return {
+      kind: 'retry',
+      run: async () => {
+        await this.deps.publisher.publish('', queue, delivery.body, properties);
+        this.deps.log.debug(`waiting in ${queue} for attempt ${attempt + 1}`, fate.log);
       },
     };
   }
@@ -412,9 +426,9 @@ export class SpawnConsumer {
             this.deps.log.warning(`connection lost before ${step.kind} could be done: the broker will deliver the message again`, fate.log);
             return;
           }
-          if (step.kind === 'dead-letter') {
+          if (step.kind === 'dead-letter' || step.kind === 'retry') {
             const delay = backoffDelay(this.options.retry.backoff, 1);
-            this.deps.log.error(`dead-lettering failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
+            this.deps.log.error(`${step.kind} failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
             await sleep(delay, this.stopping.signal);
             delivery.requeue();
             return;
@@ -426,6 +440,29 @@ export class SpawnConsumer {
       if (!delivery.ack()) this.deps.log.warning('channel closed before the ack: the broker will deliver the message again', fate.log);
     });
   }
+}
+
+/** The attempt a delivery is: 1 for a message from its sender, one more than a retry copy's header says. */
+function attemptOf(delivery: Delivery): number {
+  const made = delivery.properties.headers?.[ATTEMPTS_HEADER] as unknown;
+  return typeof made === 'number' && Number.isInteger(made) && made >= 1 ? made + 1 : 1;
+}
+
+/**
+ * The properties of a copy of the delivery (dead letter, retry): what a reader needs, not the expiration
+ * (it would expire where it goes) nor the user id (the broker checks it against our own); headers: ours,
+ * over the sender's unless `withSenders` is false, never the broker's x-death or a former attempt count.
+ */
+function copiedProperties(delivery: Delivery, ours: Record<string, unknown>, withSenders: boolean): Options.Publish {
+  const { contentType, contentEncoding, headers, priority, correlationId, replyTo, messageId, timestamp, type, appId } = delivery.properties;
+  const { 'x-death': _death, [ATTEMPTS_HEADER]: _attempts, ...senders } = (headers ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries({
+      contentType, contentEncoding, priority, correlationId, replyTo, messageId, timestamp, type, appId,
+      deliveryMode: 2,
+      headers: withSenders ? { ...senders, ...ours } : ours,
+    }).filter(([, value]) => value !== undefined),
+  );
 }
 
 function logContext(hints: MessageHints): LogContext {

@@ -53,7 +53,8 @@ export class SpawnDaemon {
     const { bus } = options;
     const log = deps.log;
     this.fanoutQueue = fanoutQueueName();
-    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue });
+    const retry = options.consumer?.retry ?? DEFAULT_SPAWN_RETRY;
+    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue, maxAttempts: retry.maxAttempts });
     const common = {
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -80,7 +81,7 @@ export class SpawnDaemon {
         host: bus.host,
         maxConcurrentBuilds: bus.maxConcurrentBuilds,
         maxMessageBytes: options.consumer?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-        retry: options.consumer?.retry ?? DEFAULT_SPAWN_RETRY,
+        retry,
         memory: options.consumer?.memory ?? DEFAULT_MEMORY,
       },
       {
@@ -123,7 +124,7 @@ export class SpawnDaemon {
     if (consuming) {
       await Promise.all(consuming.tags.map((tag) => consuming.channel.cancel(tag).catch(() => undefined)));
     }
-    // Builds waiting for a slot or between retries will not start again; those running finish.
+    // Builds waiting for a slot will not start; those running finish.
     this.consumer.stop();
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([

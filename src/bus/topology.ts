@@ -2,7 +2,8 @@
  * The exchanges and queues the daemon declares, as data: exactly what nova-compute's oslo.messaging rabbit
  * driver declares for an RPC server on topic "compute" and server `host` (amqpdriver.py listen ->
  * impl_rabbit.py declare_topic_consumer x2 + declare_fanout_consumer), what its notifier declares before
- * publishing (_publish_and_creates_default_queue), and our dead-letter exchange and queue. RabbitMQ refuses
+ * publishing (_publish_and_creates_default_queue), and our own: the dead-letter exchange and queue, and the
+ * retry queues where a spawn waits out its backoff. RabbitMQ refuses
  * (406 PRECONDITION_FAILED) a redeclaration whose flags or arguments differ, so every flag here is oslo's.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,16 @@ export const COMPUTE_TOPIC = 'compute';
 /** Where messages we cannot or will not process go, with headers naming why (dead-letter.ts). */
 export const DEAD_LETTER_EXCHANGE = 'nova-spawnd.dead';
 export const DEAD_LETTER_QUEUE = 'nova-spawnd.dead';
+
+/**
+ * Where a spawn that failed transiently waits out its backoff before attempt `attempt + 1`: a queue without
+ * consumers whose messages expire (per-message TTL, the backoff delay) back into compute.<host>. One queue
+ * per attempt, because RabbitMQ expires only the message at a queue's head: within one attempt's queue
+ * the delays differ by the jitter alone, so a message waits at most that much longer than its own delay.
+ */
+export function retryQueueName(host: string, attempt: number): string {
+  return `nova-spawnd.retry.${host}.${attempt}`;
+}
 
 /** oslo's rabbit_transient_queues_ttl default: an unused fanout queue disappears after 30 minutes. */
 const TRANSIENT_QUEUE_TTL_MS = 1_800_000;
@@ -29,7 +40,8 @@ export interface QueueDeclaration {
   durable: boolean;
   autoDelete: boolean;
   arguments: Record<string, unknown>;
-  exchange: string;
+  /** null: not bound; published to through the default exchange, and not consumed. */
+  exchange: string | null;
   routingKey: string;
 }
 
@@ -44,6 +56,8 @@ export interface RpcTopologyOptions {
   queueMode: QueueMode;
   /** Chosen once per process (fanoutQueueName) and kept across reconnects, as oslo's Consumer keeps it. */
   fanoutQueue: string;
+  /** Attempts a spawn may make: one retry queue for each but the last. */
+  maxAttempts: number;
 }
 
 /** oslo's declare_fanout_consumer names the queue `<topic>_fanout_<uuid4 hex>`. */
@@ -70,9 +84,10 @@ function controlExchange(name: string, mode: QueueMode): ExchangeDeclaration {
   return { name, type: 'topic', durable: mode.durable, autoDelete: mode.autoDelete };
 }
 
-/** The queues the consumer reads from, in the order oslo declares them, plus the dead-letter pair. */
+/** The queues the consumer reads from, in the order oslo declares them, plus the dead-letter pair and the retry queues. */
 export function rpcTopology(options: RpcTopologyOptions): Topology {
   const { controlExchange: exchange, host, queueMode, fanoutQueue } = options;
+  const hostQueue = `${COMPUTE_TOPIC}.${host}`;
   const topicQueue = (name: string): QueueDeclaration => ({
     name,
     durable: queueMode.durable,
@@ -90,7 +105,7 @@ export function rpcTopology(options: RpcTopologyOptions): Topology {
     ],
     queues: [
       topicQueue(COMPUTE_TOPIC),
-      topicQueue(`${COMPUTE_TOPIC}.${host}`),
+      topicQueue(hostQueue),
       {
         name: fanoutQueue,
         durable: false,
@@ -100,13 +115,22 @@ export function rpcTopology(options: RpcTopologyOptions): Topology {
         routingKey: COMPUTE_TOPIC,
       },
       { name: DEAD_LETTER_QUEUE, durable: true, autoDelete: false, arguments: {}, exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
+      // As durable as the queue the messages go back to: a retry outlives a broker restart when its spawn would.
+      ...Array.from({ length: options.maxAttempts - 1 }, (_, index) => ({
+        name: retryQueueName(host, index + 1),
+        durable: queueMode.durable,
+        autoDelete: false,
+        arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': hostQueue },
+        exchange: null,
+        routingKey: '',
+      })),
     ],
   };
 }
 
-/** The queues the daemon consumes: every RPC queue of rpcTopology but the dead-letter one. */
+/** The queues the daemon consumes: every RPC queue of rpcTopology but the dead-letter and retry ones. */
 export function consumedQueues(topology: Topology): string[] {
-  return topology.queues.filter((queue) => queue.exchange !== DEAD_LETTER_EXCHANGE).map((queue) => queue.name);
+  return topology.queues.filter((queue) => queue.exchange !== null && queue.exchange !== DEAD_LETTER_EXCHANGE).map((queue) => queue.name);
 }
 
 /**
@@ -135,6 +159,6 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
   }
   for (const queue of topology.queues) {
     await channel.assertQueue(queue.name, { durable: queue.durable, autoDelete: queue.autoDelete, arguments: queue.arguments });
-    await channel.bindQueue(queue.name, queue.exchange, queue.routingKey);
+    if (queue.exchange !== null) await channel.bindQueue(queue.name, queue.exchange, queue.routingKey);
   }
 }

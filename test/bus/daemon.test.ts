@@ -42,21 +42,9 @@ beforeAll(async () => {
   setLogSink((line) => void logLines.push(line));
   setDebug(true);
   [vhost, compute, cast6, cast5] = await Promise.all([createVhost('daemon'), testCompute(), novaCastTemplate('6.0'), novaCastTemplate('5.0')]);
-  const spawner: Spawner = {
-    spawn: (request: SpawnRequest) => {
-      const { uuid } = request.instance;
-      spawnCalls.set(uuid, (spawnCalls.get(uuid) ?? 0) + 1);
-      const failures = injectedFailures.get(uuid) ?? 0;
-      if (failures > 0) {
-        injectedFailures.set(uuid, failures - 1);
-        return Promise.reject(new SpawnFailed(uuid, 'define', true, 'LibvirtUnavailable: Failed to connect socket (injected)'));
-      }
-      return compute.spawner.spawn(request);
-    },
-  };
   daemon = new SpawnDaemon(
     { bus: busOptions(daemonSections(HOST, vhost.url)), consumer: { retry: { maxAttempts: 3, backoff: { initialMs: 50, maxMs: 200, jitter: 0.2 } } } },
-    { spawner, log: getLogger('test.daemon') },
+    { spawner: injectingSpawner(), log: getLogger('test.daemon') },
   );
   daemon.start();
   await daemon.ready();
@@ -76,6 +64,22 @@ afterAll(async () => {
   await vhost?.remove();
   setLogSink((line) => void process.stderr.write(line));
 });
+
+/** The real pipeline, counting its calls and failing as injectedFailures says. */
+function injectingSpawner(): Spawner {
+  return {
+    spawn: (request: SpawnRequest) => {
+      const { uuid } = request.instance;
+      spawnCalls.set(uuid, (spawnCalls.get(uuid) ?? 0) + 1);
+      const failures = injectedFailures.get(uuid) ?? 0;
+      if (failures > 0) {
+        injectedFailures.set(uuid, failures - 1);
+        return Promise.reject(new SpawnFailed(uuid, 'define', true, 'LibvirtUnavailable: Failed to connect socket (injected)'));
+      }
+      return compute.spawner.spawn(request);
+    },
+  };
+}
 
 function publish(body: Buffer, properties = JSON_PROPERTIES, routingKey = QUEUE): void {
   channel.publish('nova', routingKey, body, properties);
@@ -275,6 +279,39 @@ test('a spawn that keeps failing transiently is dead-lettered after the retry li
   expect(spawnCalls.get(instance.uuid)).toBe(3);
   expect(await compute.connection.lookupByUuid(instance.uuid)).toBeNull();
   await allAcked();
+});
+
+test('spawns waiting out a transient failure hold no build slot: with two slots and two of them waiting, a third spawns at once', async () => {
+  const slotsHost = 'compute-bus-slots';
+  const slotsQueue = `compute.${slotsHost}`;
+  const failing = [newInstance(), newInstance()];
+  for (const instance of failing) injectedFailures.set(instance.uuid, Infinity);
+  // The backoff outlasts the test: the failing spawns are waiting for their second attempt throughout.
+  const slotted = new SpawnDaemon(
+    {
+      bus: busOptions(daemonSections(slotsHost, vhost.url, { DEFAULT: { max_concurrent_builds: '2' } })),
+      consumer: { retry: { maxAttempts: 3, backoff: { initialMs: 600_000, maxMs: 600_000, jitter: 0 } } },
+    },
+    { spawner: injectingSpawner(), log: getLogger('test.slots') },
+  );
+  slotted.start();
+  await slotted.ready();
+  try {
+    for (const instance of failing) publish(castBody(cast6, instance), cast6.properties, slotsQueue);
+    await eventually('both failing spawns waiting to retry', () =>
+      failing.every((instance) => logLines.some((line) => line.includes(instance.uuid) && line.includes('spawn failed transiently, retrying in 600000 ms')))
+        ? true
+        : undefined,
+    );
+    const good = newInstance();
+    publish(castBody(cast6, good), cast6.properties, slotsQueue);
+    await runningDomain(good.uuid);
+    expect(failing.map((instance) => spawnCalls.get(instance.uuid))).toEqual([1, 1]);
+  } finally {
+    // The waiting spawns are abandoned, unacked, and the queue goes with the virtual host.
+    await slotted.stop(10_000);
+    for (const instance of failing) injectedFailures.delete(instance.uuid);
+  }
 });
 
 describe('stopping', () => {

@@ -130,7 +130,7 @@ test("RPC calls get oslo's replies: None once the guest runs, NoSuchMethod for a
 /** Our listing with the per-process fanout queue name made comparable. */
 function normalised(listing: Awaited<ReturnType<typeof listDeclarations>>): Awaited<ReturnType<typeof listDeclarations>> {
   const fanout = (line: string): string => line.replace(/compute_fanout_[0-9a-f]{32}/g, 'compute_fanout_<hex>');
-  const ours = (line: string): boolean => !line.includes('nova-spawnd.dead');
+  const ours = (line: string): boolean => !line.includes('nova-spawnd.');
   return {
     queues: listing.queues.map(fanout).filter(ours).sort(),
     exchanges: listing.exchanges.filter(ours).sort(),
@@ -161,8 +161,16 @@ describe.each([
       const [oslo, mine] = await Promise.all([listDeclarations(theirs.name), listDeclarations(ours.name)]);
       expect(oslo.queues.some((line) => /^compute_fanout_[0-9a-f]{32}\t/.test(line))).toBe(true);
       expect(normalised(mine)).toEqual(normalised(oslo));
-      // Ours in addition: the dead-letter exchange and its durable queue.
+      // Ours in addition: the dead-letter exchange and its durable queue, and a retry queue for each attempt
+      // but the last (DEFAULT_SPAWN_RETRY), expiring back into compute.<host>, as durable as that queue.
       expect(mine.queues).toContain('nova-spawnd.dead\ttrue\tfalse\tfalse\t[]\tclassic');
+      const durable = String(Boolean(rabbitOptions['amqp_durable_queues'] ?? rabbitOptions['rabbit_quorum_queue']));
+      const retries = mine.queues.filter((line) => line.startsWith('nova-spawnd.retry.')).sort();
+      expect(retries).toEqual(
+        [1, 2, 3, 4].map(
+          (attempt) => `nova-spawnd.retry.${HOST}.${attempt}\t${durable}\tfalse\tfalse\t[{"x-dead-letter-exchange",[]},{"x-dead-letter-routing-key","compute.${HOST}"}]\tclassic`,
+        ),
+      );
     } finally {
       server.stdin.end();
       await once(server, 'exit');
