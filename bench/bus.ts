@@ -35,6 +35,7 @@ import type { DiskPreparer } from '../src/compute/disk-preparer.js';
 import { SpawnPipeline } from '../src/compute/spawn-pipeline.js';
 import type { Spawner } from '../src/compute/spawner.js';
 import { getLogger, setLogSink } from '../src/log.js';
+import { openMetadataRegistry } from '../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../src/nova/spawn-request.js';
 import { LibvirtConnection } from '../src/virt/connection.js';
 import { renderDomainXml } from '../src/virt/domain-xml.js';
@@ -164,10 +165,11 @@ const placeholderDisks: DiskPreparer = {
   },
 };
 
-function pipeline(connection: LibvirtConnection, instancesPath: string, disks: DiskPreparer): SpawnPipeline {
+async function pipeline(connection: LibvirtConnection, instancesPath: string, disks: DiskPreparer): Promise<SpawnPipeline> {
+  const records = await openMetadataRegistry(instancesPath, getLogger('bench.metadata'));
   return new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection, disks, log: getLogger('bench.compute') },
+    { connection, disks, log: getLogger('bench.compute'), records },
   );
 }
 
@@ -365,7 +367,7 @@ async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts):
   const instancesPath = mkdtempSync(join(root, 'floor-'));
   const template = fullRequest({ uuid: FLOOR_UUID, id: 1, image_ref: CACHED_IMAGE_ID });
   const connection = new LibvirtConnection('test:///default');
-  const xml = pipeline(connection, instancesPath, placeholderDisks).dryRun(template).xml;
+  const xml = (await pipeline(connection, instancesPath, placeholderDisks)).dryRun(template).xml;
   await connection.close();
   const [nameElement] = xml.match(/<name>[^<]*<\/name>/) ?? [];
   if (nameElement === undefined || !xml.includes(FLOOR_UUID)) throw new Error('the floor\'s domain XML template lacks its name or uuid');
@@ -470,13 +472,14 @@ export async function benchBus(quick: boolean): Promise<string> {
     };
     const defineStart = rawDefineStart(connection);
     const withDomain = async (spawn: Promise<string>, uuid: string) => ({ uuid, domain: await spawn, outcome: 'spawned' as const, drive: 'none' as const });
+    const alone = await pipeline(connection, instancesPath, placeholderDisks);
     const results: Result[] = [
       await concurrently('ceiling: raw binding define + start, one at a time', burst, 1, async () => void (await defineStart(request()))),
       await concurrently(`ceiling: raw binding define + start, ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => void (await defineStart(request()))),
       await rawAmqp(vhost, sequential, 1, true),
       await rawAmqp(vhost, burst, MAX_CONCURRENT_BUILDS, false),
       await concurrently(`SpawnPipeline alone in this process (placeholder disks), ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => {
-        await pipeline(connection, instancesPath, placeholderDisks).spawn(request());
+        await alone.spawn(request());
       }),
     ];
     const noop: Spawner = { spawn: async (r) => ({ uuid: r.instance.uuid, domain: 'none', outcome: 'spawned', drive: 'none' }) };

@@ -12,6 +12,7 @@ import { getLogger, setLogSink } from '../src/log.js';
 import { LibvirtConnection } from '../src/virt/connection.js';
 import { consoleLogPath } from '../src/virt/instance-paths.js';
 import { ImageCache, LocalDiskPreparer } from '../src/virt/imagecache/index.js';
+import { openMetadataRegistry } from '../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../src/nova/spawn-request.js';
 import { seedImage } from '../test/compute/seed-image.js';
 import { ensureGuestImage } from '../test/e2e/guest.js';
@@ -22,10 +23,11 @@ import { row, table, type Row } from './stats.js';
 
 const uuidOf = (n: number, prefix: string): string => `${prefix}-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-function pipelineOn(connection: LibvirtConnection, instancesPath: string, virtType: 'qemu' | 'kvm' = 'qemu'): SpawnPipeline {
+async function pipelineOn(connection: LibvirtConnection, instancesPath: string, virtType: 'qemu' | 'kvm' = 'qemu'): Promise<SpawnPipeline> {
+  const records = await openMetadataRegistry(instancesPath, getLogger('bench.metadata'));
   return new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath, virt_type: virtType }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection, disks: new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null }), log: getLogger('bench') },
+    { connection, disks: new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null }), log: getLogger('bench'), records },
   );
 }
 
@@ -57,7 +59,7 @@ async function throughput(quick: boolean): Promise<string> {
     seedImage(instancesPath, fullRequest().image.id!);
     const hypervisor = new Hypervisor({ uri: 'test:///default' });
     await hypervisor.connectOpen();
-    const template = pipelineOn(new LibvirtConnection('test:///default'), instancesPath).dryRun(benchRequest(1, 'aaaaaaaa')).xml;
+    const template = (await pipelineOn(new LibvirtConnection('test:///default'), instancesPath)).dryRun(benchRequest(1, 'aaaaaaaa')).xml;
     const rawStart = Date.now();
     // The binding's workers keep only a raw pointer to a domain: the object must outlive the calls using it.
     const held: unknown[] = [];
@@ -72,7 +74,7 @@ async function throughput(quick: boolean): Promise<string> {
     await hypervisor.connectClose();
 
     const connection = new LibvirtConnection('test:///default');
-    const pipeline = pipelineOn(connection, instancesPath);
+    const pipeline = await pipelineOn(connection, instancesPath);
     const oursStart = Date.now();
     const ours = await concurrently(count, concurrency, async (i) => void (await pipeline.spawn(benchRequest(10_000 + i, 'cccccccc'))));
     const oursSeconds = (Date.now() - oursStart) / 1000;
@@ -103,7 +105,7 @@ async function realGuest(quick: boolean): Promise<string> {
     seedImage(instancesPath, kernelId, guest.kernel);
     seedImage(instancesPath, ramdiskId, guest.initrd);
     seedImage(instancesPath, fullRequest().image.id!);
-    const pipeline = pipelineOn(connection, instancesPath);
+    const pipeline = await pipelineOn(connection, instancesPath);
     const ours: number[] = [];
     const direct: number[] = [];
     for (let run = 0; run < runs; run++) {

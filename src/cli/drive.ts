@@ -4,9 +4,13 @@ import { parseArgs } from 'node:util';
 import { CONFIG_DRIVE_FORMATS } from '../config/schema.js';
 import { makeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { readDrive } from '../configdrive/read-drive.js';
-import { buildInstanceMetadata, toDriveTree } from '../metadata/instance-metadata.js';
+import { guestFilesIn, planSpawn } from '../compute/spawn-plan.js';
+import { toDriveTree } from '../metadata/instance-metadata.js';
 import { loadMetadataOptions } from '../metadata/load-options.js';
 import { getLogger } from '../log.js';
+import { probeHost } from '../virt/host-facts.js';
+import { instanceDir } from '../virt/instance-paths.js';
+import { readVirtOptions } from '../virt/virt-options.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
 import { readSpawnMessage, spawnSourceOptions } from './spawn-source.js';
@@ -50,13 +54,17 @@ async function build(args: string[]): Promise<number> {
   }
 
   const loaded = loadFromArgs(values['config-file']);
-  const metadataOptions = loadMetadataOptions(loaded.config);
+  const { config } = loaded;
+  const instancesPath = config.DEFAULT.instances_path;
+  // The options and host facts the daemon plans with: the disks are named as a spawn names them.
+  const options = { virt: readVirtOptions(config, await probeHost(instancesPath)), metadata: loadMetadataOptions(config) };
   const { request } = await readSpawnMessage(values);
 
-  const tree = toDriveTree(buildInstanceMetadata(request, metadataOptions));
   const output = resolve(values.output);
-  const chosen = format ?? loaded.config.DEFAULT.config_drive_format;
-  const mkisofsCmd = loaded.explicitlySet.has('DEFAULT.mkisofs_cmd') ? loaded.config.DEFAULT.mkisofs_cmd : null;
+  const chosen = format ?? config.DEFAULT.config_drive_format;
+  const files = guestFilesIn(instanceDir(instancesPath, request.instance.uuid), request);
+  const tree = toDriveTree(planSpawn(request, options, files, chosen, new Date()).metadata);
+  const mkisofsCmd = loaded.explicitlySet.has('DEFAULT.mkisofs_cmd') ? config.DEFAULT.mkisofs_cmd : null;
   const outcome = await makeDrive(tree, output, { format: chosen, mkisofsCmd, recordedAt: new Date() });
   if (outcome === 'exists') throw new DriveExistsError(output);
   getLogger('nova_spawnd.drive').info('config drive built', { instance: request.instance.uuid, format: chosen, files: tree.size, path: output });

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { readBusOptions } from '../bus/bus-options.js';
 import { SpawnDaemon } from '../bus/spawn-daemon.js';
 import { composeSpawner } from '../compute/compose.js';
-import { openMetadataRegistry } from '../metadata-api/registry.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
 import { effectiveLines } from '../config/render.js';
 import { getLogger, setDebug } from '../log.js';
@@ -45,11 +44,10 @@ export async function run(args: string[]): Promise<number> {
 
   const { config } = loaded;
   const bus = readBusOptions(config);
-  // Every spawned instance's metadata is recorded (and persisted in its directory) before its guest starts,
-  // whether or not this process serves the metadata API, so a later start with the API enabled knows it.
-  const registry = await openMetadataRegistry(config.DEFAULT.instances_path, log.child('metadata'));
-  // The one place the daemon's Spawner is made.
-  const spawner = await composeSpawner(loaded, log, { onMetadata: async (_directory, request, metadata) => void (await registry.recordSpawn(request, metadata)) });
+  // The one place the daemon's Spawner is made. Every spawn records its instance's metadata in its directory
+  // before the guest starts, whether or not this process serves the metadata API.
+  const spawner = await composeSpawner(loaded, log);
+  const { registry } = spawner;
   const metadataServer = metadataApiEnabled(config) ? await startMetadataServer({ config, registry, log: log.child('metadata_api') }) : null;
   if (metadataServer) log.info('metadata API listening', { address: metadataServer.address, port: metadataServer.port, instances: registry.size });
   const daemon = new SpawnDaemon({ bus }, { spawner: spawner.pipeline, log: log.child('bus') });

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { loadMetadataOptions } from '../metadata/load-options.js';
+import { openMetadataRegistry, type MetadataRegistry } from '../metadata-api/registry.js';
 import type { Logger } from '../log.js';
 import { LibvirtConnection } from '../virt/connection.js';
 import { connectionUri } from '../virt/connection-uri.js';
@@ -12,19 +13,17 @@ import { probeHost } from '../virt/host-facts.js';
 import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
 import { parentsOfCreated, syncPath } from '../durable-files.js';
-import { SpawnPipeline, type SpawnPipelineDeps } from './spawn-pipeline.js';
+import { SpawnPipeline } from './spawn-pipeline.js';
 
 export interface ComposedSpawner {
   pipeline: SpawnPipeline;
   connection: LibvirtConnection;
+  /** Every instance's metadata record under instances_path, the spawn pipeline's included: what the metadata API serves. */
+  registry: MetadataRegistry;
   close(): Promise<void>;
 }
 
-export async function composeSpawner(
-  loaded: LoadedConfig,
-  log: Logger,
-  hooks: Pick<SpawnPipelineDeps, 'onMetadata'> = {},
-): Promise<ComposedSpawner> {
+export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise<ComposedSpawner> {
   const { config } = loaded;
   const instancesPath = config.DEFAULT.instances_path;
   const created = await mkdir(instancesPath, { recursive: true, mode: 0o755 });
@@ -33,6 +32,7 @@ export async function composeSpawner(
   const metadata = loadMetadataOptions(config);
   const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });
   const connection = new LibvirtConnection(connectionUri(config.libvirt));
+  const registry = await openMetadataRegistry(instancesPath, log.child('metadata'));
   const pipeline = new SpawnPipeline(
     {
       virt,
@@ -47,8 +47,8 @@ export async function composeSpawner(
       connection,
       disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: config.DEFAULT.default_ephemeral_format }),
       log: log.child('compute'),
-      ...hooks,
+      records: registry,
     },
   );
-  return { pipeline, connection, close: () => connection.close() };
+  return { pipeline, connection, registry, close: () => connection.close() };
 }

@@ -9,25 +9,27 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { placeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { requiredBy } from '../configdrive/required-by.js';
-import { buildInstanceMetadata, toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
-import type { MetadataOptions } from '../metadata/options.js';
+import { toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
 import type { Logger } from '../log.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
-import { renderDomainXml } from '../virt/domain-xml.js';
 import { instanceDir } from '../virt/instance-paths.js';
-import { planGuest } from '../virt/plan-guest.js';
-import type { VirtOptions } from '../virt/virt-options.js';
-import { blockDevicesFor, withDeviceNames } from './block-devices.js';
 import type { DiskPreparer } from './disk-preparer.js';
 import { asSpawnFailed } from './failure.js';
+import { guestFilesIn, planSpawn, type GuestFiles, type SpawnPlanOptions } from './spawn-plan.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { Spawner } from './spawner.js';
 
-export interface SpawnPipelineOptions {
-  virt: VirtOptions;
-  metadata: MetadataOptions;
+/**
+ * Where a spawn records its instance's metadata, for the metadata service to serve (MetadataRegistry). A
+ * record is never replaced: a spawn run again keeps the first one, as it keeps the first drive.
+ */
+export interface SpawnRecords {
+  recordSpawn(request: SpawnRequest, metadata: InstanceMetadata): Promise<'created' | 'exists'>;
+}
+
+export interface SpawnPipelineOptions extends SpawnPlanOptions {
   drive: {
     format: ConfigDriveFormat;
     force_config_drive: boolean;
@@ -41,10 +43,10 @@ export interface SpawnPipelineDeps {
   disks: DiskPreparer;
   log: Logger;
   /**
-   * Called with every instance's metadata before its guest starts (the metadata service persists it). The
-   * pipeline syncs the instance directory after it: a file it writes there needs only its own data synced.
+   * Told every instance's metadata before its guest starts: a step of every spawn, whoever asked for it.
+   * The pipeline syncs the instance directory after it: a file written there needs only its own data synced.
    */
-  onMetadata?: (directory: string, request: SpawnRequest, metadata: InstanceMetadata) => Promise<void>;
+  records: SpawnRecords;
   now?: () => Date;
 }
 
@@ -89,27 +91,15 @@ export class SpawnPipeline implements Spawner {
     return requiredBy(instance, image, this.options.drive) ? this.options.drive.format : null;
   }
 
-  /** Pure planning from files the disks step names: the domain XML and, when required, the drive tree. */
-  private planFor(request: SpawnRequest, images: Parameters<typeof planGuest>[0]['images'], kernel: Parameters<typeof planGuest>[0]['kernel']) {
+  private planFor(request: SpawnRequest, files: GuestFiles) {
     const configDrive = this.driveFormat(request);
-    const plan = planGuest({ request, options: this.options.virt, images, configDrive, kernel, now: this.now() });
-    // As the libvirt driver does before it builds the drive: the instance learns the names of its disks.
-    const named = withDeviceNames(request, plan.diskInfo.mapping);
-    const metadata = buildInstanceMetadata(named, this.options.metadata, blockDevicesFor(plan.diskInfo.mapping));
-    return { configDrive, xml: renderDomainXml(plan.guest), metadata, named };
+    return { configDrive, ...planSpawn(request, this.options, files, configDrive, this.now()) };
   }
 
   /** The domain XML and drive tree a spawn would produce, without touching libvirt or the disk. */
   dryRun(request: SpawnRequest): SpawnPlan {
     const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
-    const kernel = request.instance.kernel_id ? { kernel: join(directory, 'kernel'), ramdisk: request.instance.ramdisk_id ? join(directory, 'ramdisk') : null } : null;
-    const flavor = request.instance.flavor;
-    const images = {
-      disk: { path: join(directory, 'disk'), format: 'qcow2' as const },
-      ...(flavor.ephemeral_gb > 0 ? { 'disk.local': { path: join(directory, 'disk.local'), format: 'qcow2' as const } } : {}),
-      ...(flavor.swap > 0 ? { 'disk.swap': { path: join(directory, 'disk.swap'), format: 'qcow2' as const } } : {}),
-    };
-    const { configDrive, xml, metadata } = this.planFor(request, images, kernel);
+    const { configDrive, xml, metadata } = this.planFor(request, guestFilesIn(directory, request));
     return { xml, drive: configDrive ? toDriveTree(metadata) : null };
   }
 
@@ -131,8 +121,7 @@ export class SpawnPipeline implements Spawner {
       // 0755: qemu runs as libvirt-qemu and opens the drive, disks and console log in here.
       const created = await mkdir(directory, { recursive: true, mode: 0o755 });
       step = 'image';
-      const { images, kernel } = await this.deps.disks.prepare(request, directory);
-      const { configDrive, xml, metadata, named } = this.planFor(request, images, kernel);
+      const { configDrive, xml, metadata, named } = this.planFor(request, await this.deps.disks.prepare(request, directory));
 
       if (existing) log.info('domain exists but is shut off: finishing its spawn', { ...context, domain: existing.name, state: existing.state });
       // Each part fails as its own step; all of them settle before a failure is thrown, so a domain this
@@ -158,7 +147,7 @@ export class SpawnPipeline implements Spawner {
         // Only once the drive is in place, and only for a defined domain: a record is never replaced, so one
         // written beside a drive that then failed would keep other random seeds than the retry's drive.
         definedAndPlaced.then(
-          () => this.recordMetadata(directory, named, metadata).catch(asStep('metadata')),
+          () => this.deps.records.recordSpawn(named, metadata).catch(asStep('metadata')),
           () => undefined,
         ),
       ]);
@@ -192,10 +181,6 @@ export class SpawnPipeline implements Spawner {
     const placed = await placeDrive(toDriveTree(metadata), join(directory, 'disk.config'), { format, mkisofsCmd: this.options.drive.mkisofsCmd, recordedAt: this.now() });
     this.deps.log.info(placed === 'created' ? 'config drive built' : 'config drive already there: kept', { ...context, format });
     return placed;
-  }
-
-  private async recordMetadata(directory: string, request: SpawnRequest, metadata: InstanceMetadata): Promise<void> {
-    await this.deps.onMetadata?.(directory, request, metadata);
   }
 
   /** Nova's cleanup on a failed spawn: the domain goes, the instance directory stays for inspection. */

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { readDrive } from '../../src/configdrive/read-drive.js';
+import { CACHED_IMAGE_ID } from '../bus/helpers/compute.js';
+import { castBody, newInstance, novaCastTemplate } from '../bus/helpers/messages.js';
+import { seedImage } from '../compute/seed-image.js';
 import { novaWireBody } from '../nova/wire-bodies.js';
 import { documentedExample } from '../nova/plain-requests.js';
 import { runCli } from './run-cli.js';
@@ -90,4 +94,66 @@ test('drive cat of a missing path or a non-image exits non-zero with a clear mes
   expect(missing.stderr).toContain('has no file /openstack/nope');
   const junk = runCli(['drive', 'ls', file('junk.img', Buffer.alloc(4096, 7))]);
   expect(junk.status).toBe(65);
+});
+
+/** meta_data.json without its random_seed, which every build draws anew; every other file as it is. */
+function comparable(tree: ReadonlyMap<string, Uint8Array>): Map<string, string> {
+  return new Map(
+    [...tree].map(([path, data]) => {
+      const text = Buffer.from(data).toString('latin1');
+      return [path, path.endsWith('/meta_data.json') ? text.replace(/"random_seed": "[^"]*"/, '"random_seed": "-"') : text];
+    }),
+  );
+}
+
+describe.each([
+  { label: 'pc (x86_64 default)', conf: {}, edit: () => {} },
+  { label: 'q35', conf: { libvirt: 'hw_machine_type = x86_64=q35' }, edit: () => {} },
+  { label: 'vfat', conf: { DEFAULT: 'config_drive_format = vfat' }, edit: () => {} },
+  {
+    label: 'ephemeral + swap',
+    conf: {},
+    edit: (_args: Record<string, Record<string, unknown>>, data: Record<string, unknown>) => {
+      Object.assign((data['flavor'] as Record<string, Record<string, unknown>>)['nova_object.data']!, { ephemeral_gb: 1, swap: 512 });
+    },
+  },
+  {
+    label: 'hw_disk_bus=scsi',
+    conf: {},
+    edit: (args: Record<string, Record<string, unknown>>) => {
+      args['image']!['properties'] = { ...(args['image']!['properties'] as object), hw_disk_bus: 'scsi', hw_scsi_model: 'virtio-scsi' };
+    },
+  },
+])('drive build --message writes the drive the spawn pipeline attaches: $label', ({ conf, edit }) => {
+  test('the same files with the same bytes as the disk.config of `spawn` on test:///default (random_seed aside)', async () => {
+    chmodSync(dir, 0o755);
+    const template = await novaCastTemplate('6.0');
+    const instance = newInstance();
+    const body = castBody(template, instance, (inner, data) => {
+      data['config_drive'] = 'True';
+      edit(inner['args'] as Record<string, Record<string, unknown>>, data);
+    });
+    const sections: Record<string, string[]> = {
+      DEFAULT: [`state_path = ${dir}`],
+      libvirt: ['virt_type = qemu', 'connection_uri = test:///default'],
+    };
+    for (const [section, line] of Object.entries(conf)) sections[section] = [...(sections[section] ?? []), line];
+    const config = file('nova.conf', Object.entries(sections).map(([section, lines]) => `[${section}]\n${lines.join('\n')}\n`).join('\n'));
+    seedImage(join(dir, 'instances'), CACHED_IMAGE_ID);
+    const message = file('cast.json', body);
+
+    const spawned = runCli(['spawn', '--config-file', config, '--message', message]);
+    expect(spawned.stderr).not.toMatch(/ERROR/);
+    expect(spawned.status).toBe(0);
+    const built = join(dir, 'built.config');
+    expect(runCli(['drive', 'build', '--config-file', config, '--message', message, '-o', built]).status).toBe(0);
+
+    const attached = readDrive(readFileSync(join(dir, 'instances', instance.uuid, 'disk.config')));
+    const ours = readDrive(readFileSync(built));
+    expect(ours.format).toBe(attached.format);
+    expect(comparable(ours.tree)).toEqual(comparable(attached.tree));
+    // Not vacuous: the root device the EC2 mapping names is the one the libvirt driver gave the root disk.
+    const ec2 = JSON.parse(Buffer.from(ours.tree.get('ec2/latest/meta-data.json')!).toString()) as { 'block-device-mapping': Record<string, string> };
+    expect(ec2['block-device-mapping']['root']).toMatch(/^\/dev\/(vd|sd)a$/);
+  });
 });

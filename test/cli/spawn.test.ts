@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { decodeSpawnMessage } from '../../src/bus/spawn-message.js';
+import { getLogger } from '../../src/log.js';
+import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import { seedImage } from '../compute/seed-image.js';
 import { documentedExample } from '../nova/plain-requests.js';
 import { novaWireBody } from '../nova/wire-bodies.js';
@@ -32,6 +34,11 @@ test('spawn --message runs the pipeline once on a real cast and prints what it d
   expect(result.stderr).toMatch(/INFO nova_spawnd.compute domain started instance=6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10/);
   expect(result.status).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ uuid: '6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10', outcome: 'spawned', drive: 'created' });
+  // Its metadata record too, readable by the owner alone: a daemon started afterwards serves the instance.
+  const record = join(instances, request.instance.uuid, 'metadata.json');
+  expect(statSync(record).mode & 0o777).toBe(0o600);
+  const registry = await openMetadataRegistry(instances, getLogger('test'));
+  expect(registry.byInstanceId(request.instance.uuid)?.project_id).toBe(request.instance.project_id);
 });
 
 test('spawn --dry-run prints the domain XML and the drive, and creates nothing', () => {

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SpawnFailed } from '../../src/compute/spawn-failed.js';
-import { SpawnPipeline, type SpawnPipelineOptions } from '../../src/compute/spawn-pipeline.js';
+import { SpawnPipeline, type SpawnPipelineOptions, type SpawnRecords } from '../../src/compute/spawn-pipeline.js';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { getLogger } from '../../src/log.js';
-import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
+import { openMetadataRegistry, type MetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { LibvirtConnection, type DomainIdentity } from '../../src/virt/connection.js';
 import { fullRequest, testOptions } from '../metadata/fixtures.js';
@@ -19,10 +19,13 @@ let instancesPath: string;
 const connection = new LibvirtConnection('test:///default');
 afterAll(() => connection.close());
 let disks: LocalDiskPreparer;
-beforeEach(() => {
+/** The metadata service's records under instancesPath, as the daemon keeps them. */
+let registry: MetadataRegistry;
+beforeEach(async () => {
   instancesPath = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-instances-'));
   seedImage(instancesPath, fullRequest().image.id!);
   disks = new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null });
+  registry = await openMetadataRegistry(instancesPath, getLogger('test'));
 });
 afterEach(() => rmSync(instancesPath, { recursive: true, force: true }));
 
@@ -33,17 +36,22 @@ function request(overrides: Parameters<typeof fullRequest>[0] = {}): SpawnReques
   return fullRequest({ id, uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, ...overrides });
 }
 
-function pipeline(overrides: Partial<SpawnPipelineOptions['drive']> = {}, onMetadata?: ConstructorParameters<typeof SpawnPipeline>[1]['onMetadata']) {
+function pipeline(overrides: Partial<SpawnPipelineOptions['drive']> = {}, records: SpawnRecords = registry) {
   return new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null, ...overrides } },
-    { connection, disks, log: getLogger('test'), ...(onMetadata ? { onMetadata } : {}) },
+    { connection, disks, log: getLogger('test'), records },
   );
+}
+
+/** The registry, noting the uuid of every instance a spawn records. */
+function noting(seen: string[]): SpawnRecords {
+  return { recordSpawn: (req, metadata) => (seen.push(req.instance.uuid), registry.recordSpawn(req, metadata)) };
 }
 
 test('a spawn defines and starts the domain, writes libvirt.xml and a config drive cloud-init would find', async () => {
   const spawned = request();
   const seen: string[] = [];
-  const result = await pipeline({}, async (_dir, req) => void seen.push(req.instance.uuid)).spawn(spawned);
+  const result = await pipeline({}, noting(seen)).spawn(spawned);
   expect(result).toEqual({ uuid: spawned.instance.uuid, domain: `instance-${spawned.instance.id!.toString(16).padStart(8, '0')}`, outcome: 'spawned', drive: 'created' });
   expect((await connection.lookupByUuid(spawned.instance.uuid))?.state).toBe('running');
 
@@ -92,7 +100,7 @@ test('an instance that needs no drive gets none, unless force_config_drive says 
 test('a failed step undefines what this spawn defined, keeps the directory, records no metadata, and says which step and why', async () => {
   const spawned = request();
   const recorded: string[] = [];
-  const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }, async (_dir, req) => void recorded.push(req.instance.uuid)).spawn(spawned);
+  const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }, noting(recorded)).spawn(spawned);
   await expect(failure).rejects.toThrow(SpawnFailed);
   await expect(failure).rejects.toMatchObject({ step: 'drive', transient: false, uuid: spawned.instance.uuid });
   await expect(failure).rejects.toThrow(/mkisofs_cmd = "\/nonexistent\/genisoimage" failed: no such command/);
@@ -106,7 +114,7 @@ test('libvirt being unreachable is a transient failure', async () => {
   const unreachable = new LibvirtConnection('qemu+unix:///system?socket=/nonexistent/libvirt-sock');
   const spawner = new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection: unreachable, disks, log: getLogger('test') },
+    { connection: unreachable, disks, log: getLogger('test'), records: registry },
   );
   await expect(spawner.spawn(request())).rejects.toMatchObject({ name: 'SpawnFailed', step: 'lookup', transient: true });
 });
@@ -149,7 +157,6 @@ class MarkedConnection extends LibvirtConnection {
 }
 
 test('before the guest starts, all it needs survives a power cut: each file synced before its name appears, then the directories', async () => {
-  const registry = await openMetadataRegistry(instancesPath, getLogger('test'));
   const spawned = request();
   const directory = join(instancesPath, spawned.instance.uuid);
   const startMarker = join(instancesPath, 'starting-the-domain');
@@ -157,7 +164,7 @@ test('before the guest starts, all it needs survives a power cut: each file sync
   try {
     const spawner = new SpawnPipeline(
       { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-      { connection: marked, disks, log: getLogger('test'), onMetadata: async (_dir, req, metadata) => void (await registry.recordSpawn(req, metadata)) },
+      { connection: marked, disks, log: getLogger('test'), records: registry },
     );
     const { calls } = await traceSyscalls(['openat', 'close', 'mkdir', 'link', 'rename', 'fsync', 'fdatasync'], () => spawner.spawn(spawned));
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SpawnPipeline } from '../../src/compute/spawn-pipeline.js';
 import type { ConfigDriveFormat } from '../../src/configdrive/make-drive.js';
 import { getLogger } from '../../src/log.js';
+import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
@@ -87,7 +88,7 @@ describe.each(VARIANTS.map((variant, index) => [variant.title, variant, index] a
     const request = guestRequest(variant, index);
     const spawner = new SpawnPipeline(
       { virt: virtOptions({ instances_path: instancesPath, virt_type: 'qemu' }), metadata: testOptions(), drive: { format: variant.format, force_config_drive: false, mkisofsCmd: null } },
-      { connection, disks: new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null }), log: getLogger('e2e') },
+      { connection, disks: new LocalDiskPreparer(new ImageCache({ instancesPath, apiServers: [] }), { defaultEphemeralFormat: null }), log: getLogger('e2e'), records: await openMetadataRegistry(instancesPath, getLogger('e2e.metadata')) },
     );
     const uuid = request.instance.uuid;
     const result = await spawner.spawn(request);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { SpawnPipeline } from '../../../src/compute/spawn-pipeline.js';
 import { getLogger } from '../../../src/log.js';
+import { openMetadataRegistry } from '../../../src/metadata-api/registry.js';
 import { LibvirtConnection } from '../../../src/virt/connection.js';
 import { ImageCache, LocalDiskPreparer } from '../../../src/virt/imagecache/index.js';
 import { seedImage } from '../../compute/seed-image.js';
@@ -41,7 +42,7 @@ export async function testCompute(uri = 'test:///default'): Promise<TestCompute>
   const cache = new ImageCache({ instancesPath, apiServers: [] });
   const spawner = new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath, virt_type: 'qemu' }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection, disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: null }), log: getLogger('test.compute') },
+    { connection, disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: null }), log: getLogger('test.compute'), records: await openMetadataRegistry(instancesPath, getLogger('test.metadata')) },
   );
   return {
     spawner,
