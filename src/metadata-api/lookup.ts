@@ -1,6 +1,7 @@
 /**
  * base.InstanceMetadata.lookup() over the documents built at spawn: which bytes a path names, and with
- * which content type. Pure; the documents are the very bytes the config drive holds.
+ * which content type. Pure; the documents are the very bytes the config drive holds, but for what only the
+ * drive has: meta_data.json without admin_pass and files, content/ without the injected files.
  */
 import {
   META_DATA_JSON,
@@ -8,7 +9,7 @@ import {
   USER_DATA,
   VENDOR_DATA2_JSON,
   VENDOR_DATA_JSON,
-  type InstanceMetadata,
+  type ServiceMetadata,
 } from '../metadata/instance-metadata.js';
 import {
   EC2_VERSION_DIRECTORIES,
@@ -62,7 +63,7 @@ function isOneOf<T extends string>(values: readonly T[], value: string): value i
 }
 
 /** _handle_version: what a version directory lists (vendor_data.json even when no provider serves it). */
-function versionListing(metadata: InstanceMetadata, version: OpenstackVersion): Lookup {
+function versionListing(metadata: ServiceMetadata, version: OpenstackVersion): Lookup {
   const names = [META_DATA_JSON];
   if (metadata.openstack.get(LATEST)!.has(USER_DATA)) names.push(USER_DATA);
   if (openstackVersionAtLeast(GRIZZLY, version)) names.push(PASSWORD);
@@ -72,7 +73,7 @@ function versionListing(metadata: InstanceMetadata, version: OpenstackVersion): 
   return text(names.join('\n'));
 }
 
-function openstackItem(metadata: InstanceMetadata, tokens: readonly string[]): Lookup {
+function openstackItem(metadata: ServiceMetadata, tokens: readonly string[]): Lookup {
   const [first, ...rest] = tokens;
   if (first === 'content') return rest.length === 1 ? optionalText(metadata.content.get(rest[0]!)) : NOT_FOUND;
   if (first === undefined || !isOneOf(OPENSTACK_VERSION_DIRECTORIES, first)) return NOT_FOUND;
@@ -105,7 +106,7 @@ function openstackItem(metadata: InstanceMetadata, tokens: readonly string[]): L
  * get_ec2_metadata + find_path_in_tree. local-ipv4 is the first fixed IPv4, or else (where the drive has
  * null) the address the request came from, as Nova's service answers.
  */
-function ec2Item(metadata: InstanceMetadata, tokens: readonly string[], requester: string | null): Lookup {
+function ec2Item(metadata: ServiceMetadata, tokens: readonly string[], requester: string | null): Lookup {
   const [directory, ...path] = tokens;
   if (directory === undefined || !isOneOf(EC2_VERSION_DIRECTORIES, directory)) return NOT_FOUND;
   const documents = metadata.ec2.get(directory)!;
@@ -120,7 +121,7 @@ function ec2Item(metadata: InstanceMetadata, tokens: readonly string[], requeste
  * lookup(path) for a path already normalised (see requestPath): "/openstack/..." or "/ec2/...", anything
  * else being an EC2 path without its "/ec2" prefix.
  */
-export function lookup(metadata: InstanceMetadata, path: string, requester: string | null): Lookup {
+export function lookup(metadata: ServiceMetadata, path: string, requester: string | null): Lookup {
   let tokens = path.split('/').slice(1);
   if (tokens[0] !== 'ec2' && tokens[0] !== 'openstack') tokens = tokens[0] === '' ? ['ec2'] : ['ec2', ...tokens];
   const [tree, ...rest] = tokens;

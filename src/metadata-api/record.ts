@@ -1,11 +1,12 @@
 /**
  * What the metadata service keeps of one spawned instance: who may ask (the project, the fixed IPs) and
- * the InstanceMetadata the drive was written from, plus the password the guest posts later. Written as
- * JSON with every byte string in base64 and the EC2 trees as Python JSON text (so Python's ints, floats
- * and key order survive).
+ * what it serves of the InstanceMetadata the drive was written from, plus the password the guest posts
+ * later. Written as JSON with every byte string in base64 and the EC2 trees as Python JSON text (so
+ * Python's ints, floats and key order survive). The admin password and the injected files are not kept:
+ * the service never serves them.
  */
-import type { Ec2Documents, InstanceMetadata } from '../metadata/instance-metadata.js';
-import { dumps, loads, PythonJsonError, type JsonValue } from '../metadata/python-json.js';
+import { META_DATA_JSON, type Ec2Documents, type InstanceMetadata, type ServiceMetadata } from '../metadata/instance-metadata.js';
+import { dumpAsBytes, dumps, loads, PythonJsonError, type JsonValue } from '../metadata/python-json.js';
 import type { Ec2MetaData } from '../metadata/ec2-meta-data.js';
 import {
   EC2_VERSION_DIRECTORIES,
@@ -22,13 +23,15 @@ export interface MetadataRecord {
   project_id: string;
   /** Every fixed IP of the instance's VIFs (canonical spelling): a request from one of them is this instance's. */
   fixed_ips: readonly string[];
-  metadata: InstanceMetadata;
+  metadata: ServiceMetadata;
   /** What the guest posted to openstack/<version>/password; null (or '', as Nova counts it) until then. */
   password: string | null;
 }
 
 /** The layout of the file; a file of another format is not ours to read. */
-export const RECORD_FORMAT = 'nova-spawnd.metadata.v1';
+export const RECORD_FORMAT = 'nova-spawnd.metadata.v2';
+/** The layout before the service stopped serving what only the drive holds (see servedOnly). */
+const RECORD_FORMAT_V1 = 'nova-spawnd.metadata.v1';
 
 export class MetadataRecordError extends Error {
   override readonly name = 'MetadataRecordError';
@@ -47,7 +50,8 @@ export function metadataRecord(request: SpawnRequest, metadata: InstanceMetadata
     uuid: metadata.uuid,
     project_id: request.instance.project_id,
     fixed_ips: [...new Set(fixedIps.map((address) => canonicalAddress(address) ?? address))],
-    metadata,
+    // Named one by one: a spread would keep the drive's admin password and injected files in memory.
+    metadata: { uuid: metadata.uuid, ec2: metadata.ec2, openstack: metadata.openstack, content: metadata.content },
     password: null,
   };
 }
@@ -62,7 +66,6 @@ export function encodeRecord(record: MetadataRecord): string {
     project_id: record.project_id,
     fixed_ips: record.fixed_ips,
     password: record.password,
-    config_drive_skip_versions: metadata.config_drive_skip_versions,
     ec2: [...metadata.ec2].map(([directory, documents]) => [
       directory,
       { meta_data: dumps(documents.meta_data), user_data: documents.user_data === null ? null : base64(documents.user_data) },
@@ -122,17 +125,20 @@ class Reader {
     return (values as readonly string[]).includes(text) ? (text as T) : this.fail(`not one of ${values.join(', ')}`);
   }
 
-  /** A Python JSON text holding an object. */
-  ec2MetaData(): Ec2MetaData {
+  /** A Python JSON text holding an object, its members in order. */
+  pythonJsonObject(text: string = this.string()): Map<string, JsonValue> {
     let parsed: JsonValue;
     try {
-      parsed = loads(this.string());
+      parsed = loads(text);
     } catch (error) {
       if (error instanceof PythonJsonError) this.fail(`not JSON: ${error.message}`);
       throw error;
     }
-    if (!(parsed instanceof Map)) this.fail('not a JSON object');
-    return Object.fromEntries(parsed as Map<string, JsonValue>);
+    return parsed instanceof Map ? (parsed as Map<string, JsonValue>) : this.fail('not a JSON object');
+  }
+
+  ec2MetaData(): Ec2MetaData {
+    return Object.fromEntries(this.pythonJsonObject());
   }
 }
 
@@ -141,10 +147,36 @@ function requireAll<K>(map: ReadonlyMap<K, unknown>, keys: readonly K[], reader:
   if (missing.length > 0) reader.fail(`lacks ${missing.join(', ')}`);
 }
 
+type Served = Pick<ServiceMetadata, 'openstack' | 'content'>;
+
+const DRIVE_ONLY_KEYS = ['admin_pass', 'files'];
+
+/**
+ * A v1 record holds the drive's meta_data.json ("admin_pass", "files") and the injected files under
+ * content/, as the service served them then. They are removed as the record is read, so an instance
+ * spawned before the upgrade is never served them either. The file is not rewritten at start: that would
+ * not take them off the host (disk.config beside it keeps them for the instance's life), and its next
+ * save (a posted password) writes v2. Nova's service has one content file at most, the one network_config
+ * names. `reader` (the record's "openstack") is the field named when a meta_data.json is not JSON.
+ */
+function servedOnly(stored: Served, reader: Reader): Served {
+  const decoder = new TextDecoder();
+  let networkConfig: JsonValue | undefined;
+  const openstack = new Map<OpenstackVersionDirectory, ReadonlyMap<string, Uint8Array>>();
+  for (const [directory, documents] of stored.openstack) {
+    const metaData = reader.pythonJsonObject(decoder.decode(documents.get(META_DATA_JSON)));
+    for (const key of DRIVE_ONLY_KEYS) metaData.delete(key);
+    networkConfig = metaData.get('network_config');
+    openstack.set(directory, new Map([...documents].map(([name, data]) => [name, name === META_DATA_JSON ? dumpAsBytes(metaData) : data])));
+  }
+  const contentPath = networkConfig instanceof Map ? networkConfig.get('content_path') : undefined;
+  return { openstack, content: new Map([...stored.content].filter(([key]) => contentPath === `/content/${key}`)) };
+}
+
 /** Parses a record file's text; throws MetadataRecordError (or SyntaxError) on anything amiss. */
 export function decodeRecord(text: string): MetadataRecord {
   const root = new Reader(JSON.parse(text) as unknown, 'record');
-  if (root.get('format').string() !== RECORD_FORMAT) root.get('format').fail(`not ${RECORD_FORMAT}`);
+  const format = root.get('format').oneOf([RECORD_FORMAT, RECORD_FORMAT_V1]);
   const uuid = root.get('uuid').string();
   const fixedIps = root.get('fixed_ips').array().map((reader) => {
     const address = reader.string();
@@ -166,18 +198,13 @@ export function decodeRecord(text: string): MetadataRecord {
     (reader) => reader.pairs((name) => name.string(), (data) => data.bytes()) as ReadonlyMap<string, Uint8Array>,
   );
   requireAll(openstack, OPENSTACK_VERSION_DIRECTORIES, openstackReader);
+  const stored: Served = { openstack, content: root.get('content').pairs((key) => key.string(), (data) => data.bytes()) };
 
   return {
     uuid,
     project_id: root.get('project_id').string(),
     fixed_ips: fixedIps,
     password: root.get('password').nullableString(),
-    metadata: {
-      uuid,
-      ec2,
-      openstack,
-      content: root.get('content').pairs((key) => key.string(), (data) => data.bytes()),
-      config_drive_skip_versions: root.get('config_drive_skip_versions').array().map((reader) => reader.string()),
-    },
+    metadata: { uuid, ec2, ...(format === RECORD_FORMAT_V1 ? servedOnly(stored, openstackReader) : stored) },
   };
 }

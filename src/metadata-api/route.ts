@@ -4,7 +4,7 @@
  * POST on the password only, with 405 and Allow otherwise).
  */
 import { httpError, TEXT_HTML, type ErrorRequest, type MetadataResponse } from './http-error.js';
-import type { InstanceMetadata } from '../metadata/instance-metadata.js';
+import type { ServiceMetadata } from '../metadata/instance-metadata.js';
 import { EC2_VERSIONS_BODY, lookup, TEXT_PLAIN } from './lookup.js';
 
 export interface MetadataRequest extends ErrorRequest {
@@ -14,7 +14,7 @@ export interface MetadataRequest extends ErrorRequest {
 
 /** The instance as the request sees it. */
 export interface ServedInstance {
-  metadata: InstanceMetadata;
+  metadata: ServiceMetadata;
   password: string | null;
   requester: string | null;
 }

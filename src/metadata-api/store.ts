@@ -1,7 +1,7 @@
 /**
  * The metadata records on disk: `$instances_path/<uuid>/metadata.json`, beside the instance's libvirt.xml
  * and disk.config, so the service answers for every instance this host spawned after a restart. Mode 0600:
- * the record holds the admin password and the guest's encrypted password.
+ * the record holds the user data and the guest's encrypted password (a v1 record the admin password too).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

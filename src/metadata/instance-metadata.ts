@@ -1,6 +1,7 @@
 /**
  * Everything Nova's InstanceMetadata serves for one instance, built once at spawn: the config drive is
- * written from it and the metadata HTTP service answers from it, so both hand out the same bytes.
+ * written from it and the metadata HTTP service answers from it, so both hand out the same bytes, except
+ * what Nova gives the drive alone (the admin password and the injected files).
  */
 import type { DriveTree } from '../configdrive/tree.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
@@ -38,14 +39,29 @@ export interface Ec2Documents {
   user_data: Uint8Array | null;
 }
 
-export interface InstanceMetadata {
+/**
+ * What Nova's metadata service serves: the InstanceMetadata(instance, address) of get_metadata_by_instance_id,
+ * without content or extra_md. The HTTP service answers from this alone.
+ */
+export interface ServiceMetadata {
   uuid: string;
   /** Every EC2 version and `latest`. */
   ec2: ReadonlyMap<Ec2VersionDirectory, Ec2Documents>;
   /** Every OpenStack version and `latest`: file name -> bytes, in the order Nova writes them. */
   openstack: ReadonlyMap<OpenstackVersionDirectory, ReadonlyMap<string, Uint8Array>>;
-  /** openstack/content/NNNN: the injected interfaces file first (if any), then the injected files. */
+  /** openstack/content/NNNN: the injected interfaces file (if any), the only content the service has. */
   content: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * The drive's InstanceMetadata: the libvirt driver adds content=injected_files and extra_md={'admin_pass'}.
+ * Those stay on the drive, which only root in the guest can mount; 169.254.169.254 answers every local user.
+ */
+export interface InstanceMetadata extends ServiceMetadata {
+  /** meta_data.json of every version as the drive has it: "files" and "admin_pass" too, the same random_seed. */
+  drive_meta_data: ReadonlyMap<OpenstackVersionDirectory, Uint8Array>;
+  /** openstack/content/NNNN of the injected files, numbered after the interfaces file. */
+  injected_content: ReadonlyMap<string, Uint8Array>;
   /** [api] config_drive_skip_versions: EC2 directories the drive leaves out (the HTTP service serves all). */
   config_drive_skip_versions: readonly string[];
 }
@@ -60,10 +76,16 @@ function contentPath(key: string): string {
   return `/content/${key}`;
 }
 
+/** One draw, however often it is asked for: a version's two meta_data.json share their random_seed. */
+function drawnOnce(draw: () => Uint8Array): () => Uint8Array {
+  let drawn: Uint8Array | undefined;
+  return () => (drawn ??= draw());
+}
+
 /**
  * base.InstanceMetadata(instance, content=injected_files, extra_md={'admin_pass': ...}) as the libvirt driver
- * builds it for the config drive. blockDevices are the disk names the virt layer chose (EC2's
- * block-device-mapping); random_seed is drawn once per meta_data.json.
+ * builds it for the config drive, and the service's InstanceMetadata(instance) within it. blockDevices are
+ * the disk names the virt layer chose (EC2's block-device-mapping); random_seed is drawn once per version.
  */
 export function buildInstanceMetadata(
   request: SpawnRequest,
@@ -83,10 +105,11 @@ export function buildInstanceMetadata(
     content.set(key, encoder.encode(interfacesFile));
     networkConfig = { name: 'network_config', content_path: contentPath(key) };
   }
+  const injectedContent = new Map<string, Uint8Array>();
   const files: ContentEntry[] = [];
   for (const file of request.injected_files) {
-    const key = contentKey(content.size);
-    content.set(key, new Uint8Array(file.contents));
+    const key = contentKey(content.size + injectedContent.size);
+    injectedContent.set(key, new Uint8Array(file.contents));
     files.push({ path: file.path, content_path: contentPath(key) });
   }
 
@@ -103,22 +126,20 @@ export function buildInstanceMetadata(
     ec2.set(directory, { meta_data: ec2MetaData(ec2Source, resolveEc2Version(directory)), user_data: userData });
   }
 
-  const metaDataSource: MetaDataSource = {
-    instance,
-    hostname,
-    files,
-    admin_pass: request.admin_password,
-    network_config: networkConfig,
-  };
+  const serviceSource: MetaDataSource = { instance, hostname, files: [], admin_pass: null, network_config: networkConfig };
+  const serviceMetaDataJson = metaDataWriter(serviceSource);
+  const driveMetaDataJson = metaDataWriter({ ...serviceSource, files, admin_pass: request.admin_password });
   const networkData = dumpAsBytes(networkMetadata(instance.network_info) ?? {});
   const vendorData = vendorDataJson(options);
   const vendorData2 = vendorData2Json(options);
-  const metaDataJson = metaDataWriter(metaDataSource);
   const openstack = new Map<OpenstackVersionDirectory, ReadonlyMap<string, Uint8Array>>();
+  const driveMetaData = new Map<OpenstackVersionDirectory, Uint8Array>();
   for (const directory of OPENSTACK_VERSION_DIRECTORIES) {
     const version = resolveOpenstackVersion(directory);
+    const randomSeed = drawnOnce(options.randomSeed);
     const documents = new Map<string, Uint8Array>();
-    documents.set(META_DATA_JSON, metaDataJson(version, options.randomSeed));
+    documents.set(META_DATA_JSON, serviceMetaDataJson(version, randomSeed));
+    driveMetaData.set(directory, driveMetaDataJson(version, randomSeed));
     if (userData !== null) documents.set(USER_DATA, userData);
     if (openstackVersionAtLeast(HAVANA, version) && vendorData !== null) documents.set(VENDOR_DATA_JSON, vendorData);
     if (openstackVersionAtLeast(LIBERTY, version)) documents.set(NETWORK_DATA_JSON, networkData);
@@ -126,7 +147,15 @@ export function buildInstanceMetadata(
     openstack.set(directory, documents);
   }
 
-  return { uuid: instance.uuid, ec2, openstack, content, config_drive_skip_versions: options.config_drive_skip_versions };
+  return {
+    uuid: instance.uuid,
+    ec2,
+    openstack,
+    content,
+    drive_meta_data: driveMetaData,
+    injected_content: injectedContent,
+    config_drive_skip_versions: options.config_drive_skip_versions,
+  };
 }
 
 /** The config drive's files, in the order Nova's metadata_for_config_drive() yields them. */
@@ -138,8 +167,10 @@ export function toDriveTree(metadata: InstanceMetadata): DriveTree {
     tree.set(`ec2/${directory}/meta-data.json`, ec2MetaDataJson(documents.meta_data));
   }
   for (const [directory, documents] of metadata.openstack) {
-    for (const [name, data] of documents) tree.set(`openstack/${directory}/${name}`, data);
+    for (const [name, data] of documents) {
+      tree.set(`openstack/${directory}/${name}`, name === META_DATA_JSON ? metadata.drive_meta_data.get(directory)! : data);
+    }
   }
-  for (const [key, data] of metadata.content) tree.set(`openstack/content/${key}`, data);
+  for (const [key, data] of [...metadata.content, ...metadata.injected_content]) tree.set(`openstack/content/${key}`, data);
   return tree;
 }

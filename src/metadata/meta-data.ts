@@ -14,9 +14,9 @@ export interface MetaDataSource {
   instance: Instance;
   /** hostname with [api] dhcp_domain */
   hostname: string;
-  /** The injected files ("files"), in request order. */
+  /** The injected files ("files"), in request order: the drive's only, as Nova's service has none. */
   files: readonly ContentEntry[];
-  /** extra_md: the libvirt driver passes the admin password when there is one. */
+  /** extra_md: the libvirt driver passes the admin password, when there is one, to the drive's only. */
   admin_pass: string | null;
   /** The injected interfaces file ("network_config"), when a network asks for injection. */
   network_config: { name: 'network_config'; content_path: string } | null;

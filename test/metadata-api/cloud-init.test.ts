@@ -1,7 +1,8 @@
 /**
  * The two sources a guest can read, side by side: cloud-init's OpenStack HTTP reader (MetadataReader) on
  * our server behind a Neutron-like proxy, and its ConfigDriveReader on the drive tree of the same
- * InstanceMetadata. Then every file of the drive against the URL that serves it.
+ * InstanceMetadata. Then every file of the drive against the URL that serves it. They differ where
+ * Nova's do: the admin password and the injected files are on the drive only.
  */
 import { fileURLToPath } from 'node:url';
 import { toDriveTree } from '../../src/metadata/instance-metadata.js';
@@ -31,6 +32,14 @@ async function behindProxy<T>(instance: Served, action: (proxy: { url: string; p
       await proxy.close();
     }
   });
+}
+
+/** A drive's meta_data.json as the service has it: without what only the drive holds. */
+function servedMetaData(driveMetaData: Record<string, unknown>): Record<string, unknown> {
+  const served = { ...driveMetaData };
+  delete served['admin_pass'];
+  delete served['files'];
+  return served;
 }
 
 async function readMetadataService(url: string): Promise<CloudInitView> {
@@ -88,20 +97,25 @@ describe('cloud-init reads the same instance from the metadata service as from t
   test.each([
     ['full instance', served()],
     ['bare instance', served(bareRequest())],
-  ])('%s: MetadataReader.read_v2() over HTTP equals ConfigDriveReader.read_v2() on the drive', async (_name, instance) => {
+  ])('%s: MetadataReader.read_v2() over HTTP equals ConfigDriveReader.read_v2() on the drive, less admin_pass and files', async (_name, instance) => {
     const fromDrive = await readWithCloudInit(toDriveTree(instance.metadata), KNOWN_MACS);
     const fromService = await behindProxy(instance, (proxy) => readMetadataService(proxy.url));
 
     const { ['ec2-metadata']: driveEc2, ...driveRest } = fromDrive.read_v2;
     const { ['ec2-metadata']: serviceEc2, ...serviceRest } = fromService.read_v2;
-    expect(serviceRest).toEqual(driveRest);
+    const driveMetaData = driveRest['metadata'] as Record<string, unknown>;
+    expect([driveMetaData['admin_pass'], Object.keys(driveRest['files'] as object)]).toEqual([
+      instance.request.admin_password ?? undefined,
+      instance.request.injected_files.map((file) => file.path),
+    ]);
+    expect(serviceRest).toEqual({ ...driveRest, metadata: servedMetaData(driveMetaData), files: {} });
     expect(fromService.version).toBe(fromDrive.version);
     expect(fromService.public_ssh_keys).toEqual(fromDrive.public_ssh_keys);
     expect(fromService.network_config).toEqual(fromDrive.network_config);
     expect(serviceEc2).toEqual(asReadOverHttp(driveEc2 as Record<string, unknown>, requesterOf(instance)));
   });
 
-  test('what cloud-init gets from the service: uuid, hostname, keys, user data, vendor data, network config', async () => {
+  test('what cloud-init gets from the service: uuid, hostname, keys, user data, vendor data, network config; no admin password or files', async () => {
     const instance = served();
     const view = await behindProxy(instance, (proxy) => readMetadataService(proxy.url));
     const metadata = view.read_v2['metadata'] as Record<string, unknown>;
@@ -110,15 +124,19 @@ describe('cloud-init reads the same instance from the metadata service as from t
     expect(view.public_ssh_keys).toEqual([KEY]);
     expect(base64Of(view.read_v2['userdata']).toString()).toBe(USER_DATA);
     expect(view.read_v2['vendordata']).toEqual({ 'cloud-init': '#cloud-config\npackages: [htop]\n', site: 'lab-3' });
-    expect(base64Of((view.read_v2['files'] as Record<string, unknown>)['/etc/motd']).toString()).toBe('Welcome to web-01\n');
+    expect([metadata['admin_pass'], metadata['files'], view.read_v2['files']]).toEqual([undefined, undefined, {}]);
     expect(view.network_config?.config.map((entry) => entry['name'] ?? entry['type'])).toEqual(expect.arrayContaining(['ens3', 'ens4']));
   });
 
   test.each([
     ['full instance', served()],
     ['bare instance', served(bareRequest())],
-  ])('%s: every file of the drive, fetched from the service, has the same bytes', async (_name, instance) => {
+  ])('%s: every file of the drive, fetched from the service, has the same bytes, but what only the drive holds', async (_name, instance) => {
     const tree = toDriveTree(instance.metadata);
+    const json = (body: Uint8Array) => JSON.parse(Buffer.from(body).toString()) as Record<string, unknown>;
+    const files = (json(tree.get('openstack/latest/meta_data.json')!)['files'] ?? []) as { content_path: string }[];
+    const injectedContent = new Set(files.map((file) => `openstack${file.content_path}`));
+    expect(injectedContent.size).toBe(instance.request.injected_files.length);
     await behindProxy(instance, async ({ port }) => {
       for (const [path, bytes] of tree) {
         const ec2 = /^ec2\/([^/]+)\/(meta-data\.json|user-data)$/.exec(path);
@@ -127,7 +145,13 @@ describe('cloud-init reads the same instance from the metadata service as from t
           continue;
         }
         const response = await rawRequest(port, { path: ec2 ? `/${ec2[1]}/user-data` : `/${path}` });
-        expect([path, response.status, response.body.toString('latin1')]).toEqual([path, 200, Buffer.from(bytes).toString('latin1')]);
+        if (injectedContent.has(path)) {
+          expect([path, response.status]).toEqual([path, 404]);
+        } else if (path.endsWith('/meta_data.json')) {
+          expect([path, response.status, json(response.body)]).toEqual([path, 200, servedMetaData(json(bytes))]);
+        } else {
+          expect([path, response.status, response.body.toString('latin1')]).toEqual([path, 200, Buffer.from(bytes).toString('latin1')]);
+        }
       }
     });
     expect(tree.size).toBeGreaterThan(20);

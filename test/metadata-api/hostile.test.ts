@@ -1,7 +1,7 @@
 /**
  * Requests no guest should send: path traversal, huge headers and bodies, unknown versions, other methods,
  * and a flood of connections that close early. The server must answer each as Nova would (or refuse it),
- * never serve a file of the host, and keep serving.
+ * never serve a file of the host nor what only the config drive holds, and keep serving.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,11 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { OPENSTACK_VERSION_DIRECTORIES } from '../../src/metadata/versions.js';
 import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { MetadataServer } from '../../src/metadata-api/server.js';
 import { instanceDir } from '../../src/virt/instance-paths.js';
-import { saveInstanceMetadata } from '../../src/metadata-api/store.js';
-import { memoryLogger, proxyHeaders, rawRequest, served, withServer, type RawResponse } from './fixtures.js';
+import { RECORD_FILE, saveInstanceMetadata } from '../../src/metadata-api/store.js';
+import {
+  apiConfig,
+  driveOnly,
+  ec2Paths,
+  injectedNetworkRequest,
+  memoryLogger,
+  openstackPaths,
+  proxyHeaders,
+  rawRequest,
+  SECRET,
+  served,
+  v1RecordText,
+  withServer,
+  type RawResponse,
+} from './fixtures.js';
 
 const FLOOD = fileURLToPath(new URL('./connection-flood.mjs', import.meta.url));
 const CANARY = 'canary: this file is outside every instance directory';
@@ -175,4 +190,49 @@ describe('hostile requests', () => {
       await stillServing(server);
     });
   }, 180_000);
+});
+
+describe('what only the config drive holds', () => {
+  // Only root in the guest can mount the drive; every local user can ask 169.254.169.254.
+  test.each([
+    ['a record saved now', 'v2'],
+    ['a v1 record, written with them', 'v1'],
+  ])('%s: no path serves the admin password or an injected file, by proxy or by address', async (_name, format) => {
+    const injected = served(injectedNetworkRequest());
+    const { uuid, project_id: tenant } = injected.request.instance;
+    const instances = join(root, `drive-only-${format}`);
+    const directory = instanceDir(instances, uuid);
+    await mkdir(directory, { recursive: true });
+    if (format === 'v1') await writeFile(join(directory, RECORD_FILE), v1RecordText(injected));
+    else await saveInstanceMetadata(directory, injected.record);
+    const registry = await openMetadataRegistry(instances, memoryLogger().log);
+    const proxied = proxyHeaders(uuid, tenant, SECRET, '10.1.2.3');
+    const paths = ['/', '/openstack', '/openstack/content', ...(await ec2Paths(injected, proxied)), ...openstackPaths(), ...['0000', '0001', '0002', '0003'].map((key) => `/openstack/content/${key}`)];
+    const identities = [
+      { config: apiConfig(), headers: proxied },
+      { config: apiConfig({ proxy: false, use_forwarded_for: true }), headers: { 'X-Forwarded-For': '10.1.2.3' } },
+    ];
+    const answers: [string, number, string][] = [];
+    for (const { config, headers: identity } of identities) {
+      await withServer({ config, registry }, async (server) => {
+        for (const path of paths) {
+          const response = await rawRequest(server.port, { path, headers: identity });
+          answers.push([path, response.status, response.body.toString('latin1')]);
+        }
+      });
+    }
+    const secrets = driveOnly(injected.request);
+    expect(answers.flatMap(([path, , body]) => secrets.filter((secret) => body.includes(secret)).map((secret) => [path, secret]))).toEqual([]);
+    // The walk reached the documents, and content/ still serves the interfaces file (Nova's service has it too).
+    expect(answers.filter(([path, status]) => path.endsWith('/meta_data.json') && status === 200)).toHaveLength(2 * OPENSTACK_VERSION_DIRECTORIES.length);
+    expect(answers.filter(([path]) => path.startsWith('/openstack/content')).map(([path, status, body]) => [path, status, body.startsWith('# Injected by Nova')])).toEqual(
+      [...Array(2)].flatMap(() => [
+        ['/openstack/content', 404, false],
+        ['/openstack/content/0000', 200, true],
+        ['/openstack/content/0001', 404, false],
+        ['/openstack/content/0002', 404, false],
+        ['/openstack/content/0003', 404, false],
+      ]),
+    );
+  });
 });

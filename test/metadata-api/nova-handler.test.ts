@@ -4,11 +4,25 @@
  * Where we differ on purpose (README.md) the request is left out here and tested on its own.
  */
 import { ec2IdsFromUuids } from '../../src/metadata/ec2-ids.js';
-import { EC2_VERSION_DIRECTORIES, OPENSTACK_VERSION_DIRECTORIES } from '../../src/metadata/versions.js';
+import { OPENSTACK_VERSION_DIRECTORIES } from '../../src/metadata/versions.js';
 import type { MetadataApiConfig } from '../../src/metadata-api/identify.js';
 import { bareRequest, FULL_BLOCK_DEVICES } from '../metadata/fixtures.js';
 import type { NovaDriveInput } from '../metadata/nova-reference.js';
-import { apiConfig, memoryRegistry, proxyHeaders, rawRequest, SECRET, served, VENDOR_JSON, withServer, type RawResponse, type Served } from './fixtures.js';
+import {
+  apiConfig,
+  ec2Paths,
+  injectedNetworkRequest,
+  memoryRegistry,
+  openstackPaths,
+  proxyHeaders,
+  rawRequest,
+  SECRET,
+  served,
+  VENDOR_JSON,
+  withServer,
+  type RawResponse,
+  type Served,
+} from './fixtures.js';
 import { novaHandler, type NovaHandlerConfig, type NovaRequest } from './nova-handler.js';
 
 interface Probe {
@@ -61,31 +75,6 @@ async function compareWithNova(instance: Served, config: MetadataApiConfig, prob
   expect(probes.map((probe, index) => [label(probe), view(ours[index]!.status, ours[index]!.headers['content-type'], ours[index]!.body)])).toEqual(
     probes.map((probe, index) => [label(probe), view(nova[index]!.status, nova[index]!.contentType, nova[index]!.body)]),
   );
-}
-
-/** Every path of the EC2 tree, found the way Nova's test_get_metadata walks it: through the listings. */
-async function ec2Paths(instance: Served, headers: Record<string, string>): Promise<string[]> {
-  return withServer({ registry: memoryRegistry(instance.record) }, async (server) => {
-    const paths: string[] = [];
-    const walk = async (path: string): Promise<void> => {
-      paths.push(path);
-      const listing = (await rawRequest(server.port, { path, headers })).body.toString();
-      for (const item of listing.split('\n').filter((line) => line !== '')) {
-        // A nested directory lists as "name/", or as its "_name" ("0=KEYNAME" under public-keys/).
-        if (item.endsWith('/')) await walk(`${path}/${item.slice(0, -1)}`);
-        else if (item.includes('=')) await walk(`${path}/${item.split('=')[0]}`);
-        else paths.push(`${path}/${item}`);
-      }
-    };
-    for (const version of EC2_VERSION_DIRECTORIES) await walk(`/${version}`);
-    return paths;
-  });
-}
-
-const OPENSTACK_FILES = ['', '/', '/version', '/meta_data.json', '/user_data', '/password', '/vendor_data.json', '/vendor_data2.json', '/network_data.json', '/nothing'];
-
-function openstackPaths(): string[] {
-  return OPENSTACK_VERSION_DIRECTORIES.flatMap((version) => OPENSTACK_FILES.map((file) => `/openstack/${version}${file}`));
 }
 
 const ODD_PATHS = [
@@ -179,6 +168,21 @@ describe("Nova's MetadataRequestHandler and ours answer alike", () => {
     const bareHeaders = proxyHeaders(bare.request.instance.uuid, bare.request.instance.project_id, SECRET, '192.0.2.44');
     const probes = ['/latest/meta-data/local-ipv4', '/latest/meta-data/', '/latest', '/openstack/latest', '/openstack/latest/user_data', '/latest/meta-data/public-keys', '/openstack/latest/network_data.json'];
     await compareWithNova(bare, apiConfig(), probes.map((path) => ({ path, headers: bareHeaders })));
+  });
+
+  test('an admin password and injected files: neither served, by proxy or by address; the interfaces file is', async () => {
+    const injected = served(injectedNetworkRequest());
+    expect([injected.request.admin_password, injected.request.injected_files.length]).toEqual(['s3cr3t-P4ss', 2]);
+    const probes = [
+      ...OPENSTACK_VERSION_DIRECTORIES.flatMap((version) => [`/openstack/${version}`, `/openstack/${version}/meta_data.json`]),
+      ...['0000', '0001', '0002', '0003'].map((key) => `/openstack/content/${key}`),
+    ];
+    const { uuid: injectedUuid, project_id: injectedTenant } = injected.request.instance;
+    await compareWithNova(injected, apiConfig(), probes.map((path) => ({ path, headers: proxyHeaders(injectedUuid, injectedTenant, SECRET, '10.1.2.3') })));
+    await compareWithNova(instance, apiConfig(), probes.map((path) => ({ path, headers })));
+    const byAddress = apiConfig({ proxy: false, use_forwarded_for: true });
+    await compareWithNova(injected, byAddress, probes.map((path) => ({ path, headers: { 'X-Forwarded-For': '10.1.2.3' } })));
+    await compareWithNova(instance, byAddress, probes.map((path) => ({ path, headers: { 'X-Forwarded-For': '10.0.0.5' } })));
   });
 
   test('password: GET before and after, POST once, too large, then a conflict', async () => {

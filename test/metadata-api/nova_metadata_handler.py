@@ -10,9 +10,11 @@ test/metadata-api/nova-handler.ts), plus
 Each request goes through nova.api.metadata.handler.MetadataRequestHandler as nova-api-metadata's WSGI
 pipeline would pass it (webob), one fresh handler per request so that Nova's metadata cache plays no part.
 Only what needs Nova's database or Neutron is stubbed, as nova/tests/unit/test_metadata.py does:
-get_metadata_by_instance_id and get_metadata_by_address build the InstanceMetadata the libvirt driver
-builds for the config drive (with the injected files and admin_pass, so that both sides serve the same
-documents), os.urandom returns the request's random_seed, and Instance.get_by_uuid/save for the password.
+Instance.get_by_uuid (the instance, or InstanceNotFound for another uuid) and Instance.save, Neutron's
+get_fixed_ip_by_address, the security groups and BDMs, and os.urandom (it returns the request's
+random_seed). Nova's own get_metadata_by_instance_id and get_metadata_by_address build the InstanceMetadata,
+so the service side is what nova-api-metadata serves: no injected files and no admin_pass (those reach
+only the config drive's InstanceMetadata).
 
 Writes [{"status": int, "headers": [[name, value], ...], "body": base64}, ...] on stdout.
 """
@@ -65,25 +67,19 @@ def main():
         instance.system_metadata.update(password_api.convert_password(ctx, data['password']))
     bdms = objects.BlockDeviceMappingList(objects=[
         objects.BlockDeviceMapping(**bdm) for bdm in data['block_devices']['block_device_mapping']])
-    content = [(path, base64.b64decode(b64)) for path, b64 in data['injected_files']]
-    extra_md = {'admin_pass': data['admin_password']} if data['admin_password'] else {}
     network_info = network_model.NetworkInfo.hydrate(data['instance']['network_info'])
     sgroups = [{'name': name} for name in data['security_groups']]
     fixed_ips = {ip['address'] for vif in network_info for ip in vif.fixed_ips()}
 
-    def metadata_for(address):
-        return base.InstanceMetadata(instance, address=address, content=content, extra_md=extra_md,
-                                     network_info=network_info)
-
-    def by_instance_id(instance_id, address):
+    def get_by_uuid(ctxt, instance_id, expected_attrs=None):
         if instance_id != instance.uuid:
             raise exception.InstanceNotFound(instance_id=instance_id)
-        return metadata_for(address)
+        return instance
 
-    def by_address(address):
+    def get_fixed_ip_by_address(api, ctxt, address):
         if address not in fixed_ips:
             raise exception.FixedIpNotFoundForAddress(address=address)
-        return metadata_for(address)
+        return {'instance_uuid': instance.uuid}
 
     real_urandom = os.urandom
     responses = []
@@ -102,11 +98,11 @@ def main():
             req.body = base64.b64decode(request['body'])
         with mock.patch('nova.network.security_group_api.get_instance_security_groups', return_value=sgroups), \
                 mock.patch.object(objects.Instance, 'get_bdms', return_value=bdms), \
-                mock.patch.object(objects.Instance, 'get_by_uuid', return_value=instance), \
+                mock.patch.object(objects.Instance, 'get_by_uuid', side_effect=get_by_uuid), \
                 mock.patch.object(objects.Instance, 'save'), \
                 mock.patch.object(base.os, 'urandom', side_effect=urandom), \
-                mock.patch.object(base, 'get_metadata_by_instance_id', side_effect=by_instance_id), \
-                mock.patch.object(base, 'get_metadata_by_address', side_effect=by_address):
+                mock.patch.object(base.neutron.API, 'get_fixed_ip_by_address', autospec=True,
+                                  side_effect=get_fixed_ip_by_address):
             response = req.get_response(handler.MetadataRequestHandler())
         responses.append({
             'status': response.status_int,

@@ -10,8 +10,8 @@ import { decodeRecord, encodeRecord, MetadataRecordError } from '../../src/metad
 import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import { loadInstanceMetadata, RECORD_FILE, saveInstanceMetadata } from '../../src/metadata-api/store.js';
 import { instanceDir } from '../../src/virt/instance-paths.js';
-import { bareRequest, fullRequest } from '../metadata/fixtures.js';
-import { memoryLogger, proxyHeaders, rawRequest, served, withServer } from './fixtures.js';
+import { bareRequest, fullRequest, USER_DATA } from '../metadata/fixtures.js';
+import { driveOnly, injectedNetworkRequest, memoryLogger, proxyHeaders, rawRequest, served, v1RecordText, withServer } from './fixtures.js';
 
 let root: string;
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 function answers(record: ReturnType<typeof served>['record']): unknown[] {
   const paths = [
     ...['latest', '2013-04-04', '2020-10-14', '2012-08-10'].flatMap((v) => ['', '/meta_data.json', '/user_data', '/vendor_data.json', '/vendor_data2.json', '/network_data.json'].map((f) => `/openstack/${v}${f}`)),
-    '/openstack/content/0000', '/openstack/content/0001', '/latest/meta-data/', '/1.0/meta-data/', '/latest/meta-data/public-keys/0/openssh-key',
+    '/openstack/content/0000', '/openstack/content/0001', '/openstack/content/0002', '/latest/meta-data/', '/1.0/meta-data/', '/latest/meta-data/public-keys/0/openssh-key',
     '/latest/meta-data/block-device-mapping/', '/2009-04-04/user-data', '/latest/meta-data/ami-launch-index', '/latest/meta-data/placement/availability-zone',
   ];
   return paths.map((path) => [path, lookup(record.metadata, path, '192.0.2.1')]);
@@ -49,6 +49,26 @@ describe('MetadataRecord', () => {
     expect(decoded.password).toBe('posted');
     expect(decoded.fixed_ips).toEqual(instance.record.fixed_ips);
     expect(answers(decoded)).toEqual(answers(instance.record));
+  });
+
+  test.each([
+    ['full', served()],
+    ['injected network', served(injectedNetworkRequest())],
+  ])('%s: the file holds neither the admin password nor the injected files', (_name, instance) => {
+    const text = encodeRecord(instance.record);
+    const decoded = [...text.matchAll(/"([A-Za-z0-9+/]{4,}={0,2})"/g)].map((match) => Buffer.from(match[1]!, 'base64').toString('latin1'));
+    const held = [text, ...decoded].join('\n');
+    expect(driveOnly(instance.request).filter((secret) => held.includes(secret))).toEqual([]);
+    expect(held).toContain(USER_DATA);
+  });
+
+  test.each([
+    ['full', served()],
+    ['injected network', served(injectedNetworkRequest())],
+  ])('%s: a v1 record, which held them, is read without them and answers every path as a record saved now', (_name, instance) => {
+    const text = v1RecordText(instance);
+    expect(text).toContain(Buffer.from('Welcome to web-01\n').toString('base64'));
+    expect(answers(decodeRecord(text))).toEqual(answers(instance.record));
   });
 
   test.each([

@@ -72,6 +72,19 @@ describe('the metadata object the HTTP service serves from', () => {
     expect(metadata.uuid).toBe(fullRequest().instance.uuid);
   });
 
+  test('leaves out what only the drive has: admin_pass, files and their content/, with the drive\'s random_seed', () => {
+    const metadata = buildInstanceMetadata(fullRequest(), testOptions());
+    const drive = toDriveTree(metadata);
+    const json = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as Record<string, unknown>;
+    for (const version of OPENSTACK_VERSION_DIRECTORIES) {
+      const { admin_pass: adminPass, files, ...rest } = json(drive.get(`openstack/${version}/meta_data.json`)!);
+      expect([version, adminPass, (files as unknown[]).length]).toEqual([version, 's3cr3t-P4ss', 2]);
+      expect([version, json(metadata.openstack.get(version)!.get('meta_data.json')!)]).toEqual([version, rest]);
+    }
+    expect([...metadata.content.keys()]).toEqual([]);
+    expect([...drive.keys()].filter((path) => path.startsWith('openstack/content/'))).toEqual(['openstack/content/0000', 'openstack/content/0001']);
+  });
+
   test('is built once: the drive and a second look at it give the same bytes', () => {
     const metadata = buildInstanceMetadata(fullRequest(), { ...DEFAULT_METADATA_OPTIONS });
     const first = toDriveTree(metadata);
