@@ -29,7 +29,9 @@ export interface IdentifyRequest extends ErrorRequest {
 export type Identified =
   /** requester: the address Nova's InstanceMetadata gets (EC2 local-ipv4 falls back to it). */
   | { record: MetadataRecord; requester: string | null }
-  | { error: MetadataResponse };
+  | { error: MetadataResponse }
+  /** No instance this registry knows: `error` unless a record saved since says otherwise; `log` says why. */
+  | { error: MetadataResponse; unknown: { message: string; context: Record<string, string> } };
 
 const UNKNOWN_ERROR = 'An unknown error has occurred. Please try your request again.';
 
@@ -93,10 +95,7 @@ function byInstanceId(request: IdentifyRequest, config: MetadataApiConfig, regis
   }
 
   const record = registry.byInstanceId(instanceId);
-  if (!record) {
-    log.error('Failed to get metadata for instance id', { instance: instanceId });
-    return { error: httpError(404, request) };
-  }
+  if (!record) return { error: httpError(404, request), unknown: { message: 'Failed to get metadata for instance id', context: { instance: instanceId } } };
   if (record.project_id !== tenantId) {
     log.warning('Tenant_id does not match tenant_id of instance', { tenant_id: tenantId, instance: instanceId });
     return { error: httpError(404, request) };
@@ -121,10 +120,7 @@ function byAddress(request: IdentifyRequest, config: MetadataApiConfig, registry
       : peer;
   const canonical = canonicalAddress(address);
   const matches = canonical === null ? [] : registry.byAddress(canonical);
-  if (matches.length === 0) {
-    log.error('Failed to get metadata for IP: no metadata', { address });
-    return { error: httpError(404, request) };
-  }
+  if (matches.length === 0) return { error: httpError(404, request), unknown: { message: 'Failed to get metadata for IP: no metadata', context: { address } } };
   if (matches.length > 1) {
     log.error('Failed to get metadata for IP: instances of several projects have this address', {
       address,

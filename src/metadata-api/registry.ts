@@ -1,7 +1,8 @@
 /**
  * The instances the metadata service answers for, in memory, by uuid (X-Instance-ID) and by fixed IP (the
  * requester's address). The spawn pipeline saves a record and registers it; at start the daemon loads
- * every saved record back (openMetadataRegistry).
+ * every saved record back (openMetadataRegistry), and on a request for an instance it does not know, the
+ * records another process saved since (discover).
  */
 import type { Logger } from '../log.js';
 import type { InstanceMetadata } from '../metadata/instance-metadata.js';
@@ -12,18 +13,29 @@ import { loadInstanceMetadata, placeInstanceMetadata, saveInstanceMetadata } fro
 
 export type PasswordOutcome = 'stored' | 'conflict' | 'unknown-instance';
 
+/** How often at most a request for an unknown instance makes the registry look for new records. */
+export const DISCOVERY_INTERVAL_MS = 1000;
+
+/** The records saved under instances_path for instances `known` does not name. */
+export type FindNewRecords = (known: (uuid: string) => boolean) => Promise<MetadataRecord[]>;
+
 export class MetadataRegistry {
   private readonly byUuid = new Map<string, MetadataRecord>();
   private readonly byIp = new Map<string, MetadataRecord[]>();
+  private discovering: Promise<boolean> | null = null;
+  private lastDiscovery = -Infinity;
 
   /**
    * persist: makes a changed record (a posted password) durable before the guest is told it is stored.
    * persistSpawned: writes a new instance's record for recordSpawn; it may leave the sync of the instance
    * directory to the spawn pipeline, which makes every name in that directory durable before the guest starts.
+   * findNew: the records another process saved (none for a registry of this process alone).
    */
   constructor(
     private readonly persist: (record: MetadataRecord) => Promise<void>,
     private readonly persistSpawned: (record: MetadataRecord) => Promise<void> = persist,
+    private readonly findNew: FindNewRecords = async () => [],
+    private readonly now: () => number = Date.now,
   ) {}
 
   get size(): number {
@@ -41,6 +53,26 @@ export class MetadataRegistry {
       if (sharing === undefined) this.byIp.set(ip, [record]);
       else sharing.push(record);
     }
+  }
+
+  /**
+   * Registers the records another process saved since (`nova-spawnd spawn` beside the daemon); resolves
+   * with whether it found any. Asked when a request names an instance not known: at most once per
+   * DISCOVERY_INTERVAL_MS, and concurrent askers share one look, so requests from strangers cannot keep
+   * the service reading the disk.
+   */
+  discover(): Promise<boolean> {
+    if (this.discovering) return this.discovering;
+    if (this.now() - this.lastDiscovery < DISCOVERY_INTERVAL_MS) return Promise.resolve(false);
+    this.lastDiscovery = this.now();
+    this.discovering = this.findNew((uuid) => this.byUuid.has(uuid))
+      .then((records) => {
+        const fresh = records.filter((record) => !this.byUuid.has(record.uuid));
+        for (const record of fresh) this.register(record);
+        return fresh.length > 0;
+      })
+      .finally(() => (this.discovering = null));
+    return this.discovering;
   }
 
   /** The instance is gone (deleted): it is no longer served. */
@@ -89,7 +121,7 @@ export class MetadataRegistry {
   }
 
   /**
-   * What the spawn pipeline calls once the instance's metadata is built (its onMetadata hook). Like the
+   * What the spawn pipeline calls once the instance's metadata is built (SpawnRecords). Like the
    * drive, a record is never replaced: a redelivered spawn keeps the first one, so the service keeps
    * serving what the drive holds (the same random seeds) and the password the guest may have posted.
    */
@@ -108,6 +140,7 @@ export async function openMetadataRegistry(instancesPath: string, log: Logger): 
   const registry = new MetadataRegistry(
     (record) => saveInstanceMetadata(directoryOf(record), record),
     (record) => placeInstanceMetadata(directoryOf(record), record),
+    (known) => loadInstanceMetadata(instancesPath, log, known),
   );
   for (const record of await loadInstanceMetadata(instancesPath, log)) registry.register(record);
   log.info('metadata records loaded', { instances: registry.size, instances_path: instancesPath });

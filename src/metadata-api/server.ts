@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { NovaConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { httpError, TEXT_HTML, type MetadataResponse } from './http-error.js';
-import { identify, type MetadataApiConfig } from './identify.js';
+import { identify, type Identified, type MetadataApiConfig } from './identify.js';
+import type { MetadataRecord } from './record.js';
 import type { MetadataRegistry } from './registry.js';
 import { requestPath } from './request-path.js';
 import { isRootPath, rootListing, route, type MetadataRequest } from './route.js';
@@ -139,12 +140,37 @@ function handle(req: IncomingMessage, res: ServerResponse, options: MetadataServ
   const reply: Reply = (response, keepAlive = !hasUnreadBody(headers)) => send(res, response, keepAlive);
   const request: MetadataRequest = { method: req.method ?? 'GET', path: requestPath(req.url ?? ''), accept: acceptOf(headers) };
   if (isRootPath(request.path)) return reply(rootListing(request));
-  const identified = identify({ ...request, headers, peer: req.socket.remoteAddress ?? '' }, options.config, options.registry, options.log);
+  const asking = { ...request, headers, peer: req.socket.remoteAddress ?? '' };
+  const identified = identify(asking, options.config, options.registry, options.log);
+  if ('unknown' in identified) return answerUnknown(req, headers, reply, request, identified, () => identify(asking, options.config, options.registry, options.log), options);
   if ('error' in identified) return reply(identified.error);
+  return answer(req, headers, reply, request, identified, options);
+}
+
+function answer(req: IncomingMessage, headers: HeaderLines, reply: Reply, request: MetadataRequest, identified: { record: MetadataRecord; requester: string | null }, options: MetadataServerOptions): Promise<void> | void {
   const { record, requester } = identified;
-  const answer = route(request, { metadata: record.metadata, password: record.password, requester });
-  if ('kind' in answer) return postPassword(req, headers, reply, request, record.uuid, options);
-  reply(answer);
+  const found = route(request, { metadata: record.metadata, password: record.password, requester });
+  if ('kind' in found) return postPassword(req, headers, reply, request, record.uuid, options);
+  reply(found);
+}
+
+/** An instance not known: perhaps one another process (nova-spawnd spawn) recorded since; else the miss stands. */
+async function answerUnknown(
+  req: IncomingMessage,
+  headers: HeaderLines,
+  reply: Reply,
+  request: MetadataRequest,
+  first: Identified,
+  again: () => Identified,
+  options: MetadataServerOptions,
+): Promise<void> {
+  const identified = (await options.registry.discover()) ? again() : first;
+  if ('unknown' in identified) {
+    options.log.error(identified.unknown.message, identified.unknown.context);
+    return reply(identified.error);
+  }
+  if ('error' in identified) return reply(identified.error);
+  return answer(req, headers, reply, request, identified, options);
 }
 
 export async function startMetadataServer(options: MetadataServerOptions): Promise<MetadataServer> {

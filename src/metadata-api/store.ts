@@ -51,8 +51,8 @@ async function loadOne(instancesPath: string, name: string, log: Logger): Promis
   }
 }
 
-/** Every record under `$instances_path/*\/`, as the service starts. */
-export async function loadInstanceMetadata(instancesPath: string, log: Logger): Promise<MetadataRecord[]> {
+/** Every record under `$instances_path/*\/` (as the service starts), but those of the directories `skip` names. */
+export async function loadInstanceMetadata(instancesPath: string, log: Logger, skip: (name: string) => boolean = () => false): Promise<MetadataRecord[]> {
   let names: string[];
   try {
     names = await readdir(instancesPath);
@@ -60,6 +60,6 @@ export async function loadInstanceMetadata(instancesPath: string, log: Logger): 
     if (errorCode(error) === 'ENOENT') return [];
     throw error;
   }
-  const records = await Promise.all(names.sort().map((name) => loadOne(instancesPath, name, log)));
+  const records = await Promise.all(names.filter((name) => !skip(name)).sort().map((name) => loadOne(instancesPath, name, log)));
   return records.filter((record): record is MetadataRecord => record !== null);
 }

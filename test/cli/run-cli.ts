@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 
-const cli = new URL('../../dist/src/cli.js', import.meta.url).pathname;
+export const cli = new URL('../../dist/src/cli.js', import.meta.url).pathname;
 
 export interface CliResult {
   status: number | null;

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -5,9 +7,13 @@ import { decodeSpawnMessage } from '../../src/bus/spawn-message.js';
 import { getLogger } from '../../src/log.js';
 import { openMetadataRegistry } from '../../src/metadata-api/registry.js';
 import { seedImage } from '../compute/seed-image.js';
+import { CACHED_IMAGE_ID } from '../bus/helpers/compute.js';
+import { castBody, newInstance, novaCastTemplate } from '../bus/helpers/messages.js';
+import { createVhost, eventually } from '../bus/helpers/rabbit.js';
+import { proxyHeaders, SECRET } from '../metadata-api/fixtures.js';
 import { documentedExample } from '../nova/plain-requests.js';
 import { novaWireBody } from '../nova/wire-bodies.js';
-import { runCli } from './run-cli.js';
+import { cli, runCli } from './run-cli.js';
 
 let dir: string;
 let config: string;
@@ -59,4 +65,40 @@ test('an image that cannot be had ends the spawn with 65 and the image named', (
   const result = runCli(['spawn', '--config-file', config, '--request', request]);
   expect(result.status).toBe(65);
   expect(result.stderr).toMatch(/spawn of instance 3f8c2f4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f failed at image: ImageNotFound/);
+});
+
+test('a daemon running beside `spawn` serves the instance the command spawned, once it has recorded it', async () => {
+  const vhost = await createVhost('spawn-beside');
+  writeFileSync(
+    config,
+    `[DEFAULT]\nstate_path = ${dir}\nhost = spawn-beside\ntransport_url = ${vhost.url}\nmetadata_listen = 127.0.0.1\nmetadata_listen_port = 0\n` +
+      `[libvirt]\nvirt_type = qemu\nconnection_uri = test:///default\n[neutron]\nservice_metadata_proxy = true\nmetadata_proxy_shared_secret = ${SECRET}\n`,
+  );
+  const daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  daemon.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  try {
+    const port = await eventually('the metadata API', () => /metadata API listening address=\S+ port=(\d+)/.exec(stderr)?.[1]);
+    const template = await novaCastTemplate('6.0');
+    const instance = newInstance();
+    const body = castBody(template, instance, (_inner, data) => void (data['config_drive'] = 'True'));
+    const project = (JSON.parse(JSON.parse(body.toString())['oslo.message']).args.instance['nova_object.data'] as { project_id: string }).project_id;
+    const ask = () => fetch(`http://127.0.0.1:${port}/openstack/latest/meta_data.json`, { headers: proxyHeaders(instance.uuid, project) });
+    expect((await ask()).status).toBe(404);
+
+    seedImage(join(dir, 'instances'), CACHED_IMAGE_ID);
+    const message = join(dir, 'cast.json');
+    writeFileSync(message, body);
+    expect(runCli(['spawn', '--config-file', config, '--message', message]).status).toBe(0);
+    const served = await eventually('the instance served', async () => {
+      const response = await ask();
+      return response.status === 200 ? ((await response.json()) as { uuid: string }) : undefined;
+    });
+    expect(served.uuid).toBe(instance.uuid);
+  } finally {
+    daemon.kill('SIGTERM');
+    await once(daemon, 'exit');
+    await vhost.remove();
+  }
+  expect(stderr).toContain(`Failed to get metadata for instance id instance=`);
 });

@@ -1,5 +1,5 @@
 /** The in-memory index and the password's one-time write. */
-import { MetadataRegistry } from '../../src/metadata-api/registry.js';
+import { DISCOVERY_INTERVAL_MS, MetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { MetadataRecord } from '../../src/metadata-api/record.js';
 import { fullRequest } from '../metadata/fixtures.js';
 import { served } from './fixtures.js';
@@ -89,4 +89,33 @@ test('recordSpawn saves and registers once; a redelivered spawn keeps the first 
   const { uuid, ec2, openstack, content } = instance.metadata;
   expect(registry.byInstanceId(instance.record.uuid)!.metadata).toEqual({ uuid, ec2, openstack, content });
   expect(registry.byInstanceId(instance.record.uuid)!.metadata.openstack).toBe(instance.metadata.openstack);
+});
+
+test('discover registers the records another process saved, looking at most once per interval, one look for concurrent askers', async () => {
+  let clock = 0;
+  let looks = 0;
+  let onDisk: MetadataRecord[] = [];
+  const registry = new MetadataRegistry(
+    async () => undefined,
+    async () => undefined,
+    async (known) => (looks++, onDisk.filter((record) => !known(record.uuid))),
+    () => clock,
+  );
+  registry.register(first);
+  onDisk = [first, second];
+  expect(await Promise.all([registry.discover(), registry.discover()])).toEqual([true, true]);
+  expect(looks).toBe(1);
+  expect(registry.byInstanceId(second.uuid)).toBe(second);
+  // Within the interval nothing is read, however often strangers ask.
+  const third = { ...second, uuid: '0b0e2f3c-1111-4222-8333-777788889999' };
+  onDisk = [first, second, third];
+  clock += DISCOVERY_INTERVAL_MS - 1;
+  expect(await registry.discover()).toBe(false);
+  expect(looks).toBe(1);
+  clock += 1;
+  expect(await registry.discover()).toBe(true);
+  expect(registry.byInstanceId(third.uuid)).toBe(third);
+  clock += DISCOVERY_INTERVAL_MS;
+  expect(await registry.discover()).toBe(false);
+  expect(looks).toBe(3);
 });
