@@ -91,6 +91,53 @@ export function integerType(bounds: { min?: number; max?: number } = {}): OsloTy
 
 export const portType: OsloType<number> = { ...integerType({ min: 0, max: 65535 }), label: 'port value' };
 
+/**
+ * FloatOpt that may be unset (default None; an empty value in the file is unset too, as oslo parses it).
+ * Stricter than Python's float(): nan and inf are refused, as no option here can mean them.
+ */
+export function optionalFloatType(bounds: { min: number }): OsloType<number | null> {
+  const allowed = `a number of at least ${bounds.min}, or nothing for unset`;
+  const check = (value: number | null): void => {
+    if (value !== null && (!Number.isFinite(value) || value < bounds.min)) throw new InvalidOptionValue(allowed);
+  };
+  return {
+    label: 'floating point value',
+    allowed,
+    parse(raw) {
+      const trimmed = raw.trim();
+      if (trimmed === '') return null;
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) throw new InvalidOptionValue(allowed);
+      const value = Number(trimmed);
+      check(value);
+      return value;
+    },
+    format: (value) => (value === null ? '' : pythonFloat(value)),
+    check,
+  };
+}
+
+/** As Python prints a float: 16.0, not 16. */
+function pythonFloat(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
+
+/** FloatOpt with a default. */
+export function floatType(bounds: { min: number }): OsloType<number> {
+  const optional = optionalFloatType(bounds);
+  const allowed = `a number of at least ${bounds.min}`;
+  return {
+    ...optional,
+    allowed,
+    parse(raw) {
+      const value = optional.parse(raw);
+      if (value === null) throw new InvalidOptionValue(allowed);
+      return value;
+    },
+    format: pythonFloat,
+    check: (value) => optional.check(value),
+  };
+}
+
 function listOf<C extends string>(allowed: string, checkItem: (item: C) => void): OsloType<C[]> {
   const check = (value: C[]): void => value.forEach(checkItem);
   return {

@@ -2,12 +2,15 @@
  * Every option nova-spawnd reads, with Nova's (or oslo's) section, name, default and meaning. The convict
  * schema is the single source for defaults, validation, check-config output and the sample file.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type convict from 'convict';
 import {
   booleanType,
+  floatType,
   hostDomainType,
   integerType,
+  optionalFloatType,
   listType,
   optionalStringType,
   pairListType,
@@ -34,6 +37,20 @@ export interface NovaConfig {
     default_ephemeral_format: string | null;
     max_concurrent_builds: number;
     graceful_shutdown_timeout: number;
+    my_ip: string;
+    rpc_response_timeout: number;
+    report_interval: number;
+    enable_new_services: boolean;
+    update_resources_interval: number;
+    cpu_allocation_ratio: number | null;
+    initial_cpu_allocation_ratio: number;
+    ram_allocation_ratio: number | null;
+    initial_ram_allocation_ratio: number;
+    disk_allocation_ratio: number | null;
+    initial_disk_allocation_ratio: number;
+    reserved_host_cpus: number;
+    reserved_host_memory_mb: number;
+    reserved_host_disk_mb: number;
     enabled_apis: string[];
     metadata_listen: string;
     metadata_listen_port: number;
@@ -135,6 +152,24 @@ function multiOption(doc: string, extra: Extra = {}): OptionSpec<string[]> {
 
 type Schema = { [S in SectionName]: { [O in keyof NovaConfig[S]]: OptionSpec<NovaConfig[S][O]> } };
 
+/**
+ * netutils.get_my_ipv4 without its UDP probe of a public address: an IPv4 address of the interface the
+ * default route leaves by (/proc/net/route), else of any interface but loopback, else 127.0.0.1. Never the
+ * first interface alone: on a compute node that may be a guest bridge (virbr0, brq...).
+ */
+function hostIpv4(): string {
+  let routeInterface: string | undefined;
+  try {
+    const routes = readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+    routeInterface = routes.find((fields) => fields[1] === '00000000' && fields[7] === '00000000')?.[0];
+  } catch {
+    // Not Linux: any interface will do.
+  }
+  const interfaces = os.networkInterfaces();
+  const ipv4 = (entries: os.NetworkInterfaceInfo[] | undefined) => entries?.find((entry) => entry.family === 'IPv4' && !entry.internal)?.address;
+  return (routeInterface === undefined ? undefined : ipv4(interfaces[routeInterface])) ?? ipv4(Object.values(interfaces).flatMap((entries) => entries ?? [])) ?? '127.0.0.1';
+}
+
 export const schema: Schema = {
   DEFAULT: {
     host: option(
@@ -185,6 +220,41 @@ export const schema: Schema = {
       integerType({ min: 0 }),
       60,
       "oslo.service's: seconds a stop (SIGTERM) waits for the builds in flight before the daemon exits; a build not finished by then stays unacknowledged and the broker delivers it again. 0 means wait as long as they take. The systemd unit's TimeoutStopSec must be longer.",
+    ),
+    my_ip: option(
+      stringType(),
+      hostIpv4(),
+      "The IP address of this host on the management network: the compute node's host_ip, the address the control plane knows it by.",
+      { sample_default: '<host_ipv4>' },
+    ),
+    rpc_response_timeout: option(integerType(), 60, "oslo.messaging's: seconds to wait for the answer to an RPC call (to nova-conductor) before it fails with MessagingTimeout."),
+    report_interval: option(
+      integerType(),
+      10,
+      "Seconds between the service's heartbeats to the control plane (Service.report_count saved through nova-conductor). The control plane counts the service down after [DEFAULT] service_down_time (60 s) without one.",
+    ),
+    enable_new_services: option(booleanType, true, 'A compute service registering for the first time is enabled for scheduling; false registers it disabled, for an operator to enable.'),
+    update_resources_interval: option(
+      integerType(),
+      0,
+      "Seconds between updates of the compute node's resources and of its inventory in placement; 0 means every 60 s (Nova's periodic task spacing). Builds and deletes update them as well.",
+    ),
+    cpu_allocation_ratio: option(
+      optionalFloatType({ min: 0 }),
+      null,
+      'VCPU overcommit in placement (allocation_ratio of the VCPU inventory). Unset: initial_cpu_allocation_ratio when the node is created, and whatever placement holds (an operator may set it there) afterwards.',
+    ),
+    initial_cpu_allocation_ratio: option(floatType({ min: 0 }), 16.0, 'The VCPU allocation ratio of a new compute node, when cpu_allocation_ratio is unset.'),
+    ram_allocation_ratio: option(optionalFloatType({ min: 0 }), null, 'MEMORY_MB overcommit in placement; unset as for cpu_allocation_ratio.'),
+    initial_ram_allocation_ratio: option(floatType({ min: 0 }), 1.5, 'The MEMORY_MB allocation ratio of a new compute node, when ram_allocation_ratio is unset.'),
+    disk_allocation_ratio: option(optionalFloatType({ min: 0 }), null, 'DISK_GB overcommit in placement; unset as for cpu_allocation_ratio.'),
+    initial_disk_allocation_ratio: option(floatType({ min: 0 }), 1.0, 'The DISK_GB allocation ratio of a new compute node, when disk_allocation_ratio is unset.'),
+    reserved_host_cpus: option(integerType({ min: 0 }), 0, 'VCPUs held back for the host: reserved in the VCPU inventory.'),
+    reserved_host_memory_mb: option(integerType({ min: 0 }), 512, 'Memory in MiB held back for the host: reserved in the MEMORY_MB inventory.'),
+    reserved_host_disk_mb: option(
+      integerType({ min: 0 }),
+      0,
+      'Disk in MiB held back for the host: reserved in the DISK_GB inventory (rounded up to whole GiB, as Nova does).',
     ),
     enabled_apis: option(
       listType(['osapi_compute', 'metadata']),

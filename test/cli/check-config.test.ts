@@ -32,7 +32,7 @@ test('check-config prints the effective configuration with secrets masked', () =
   expect(result.stdout).toContain('metadata_proxy_shared_secret = ****');
   expect(result.stdout).not.toMatch(/s3cr3t|metadata secret/);
   expect(result.stdout).toContain('host = compute-01.example.org');
-  expect(result.stderr).toMatch(/WARNING .*ignoring options nova-spawnd does not use: \[DEFAULT\] my_ip/);
+  expect(result.stderr).toMatch(/WARNING .*ignoring options nova-spawnd does not use: \[DEFAULT\] compute_driver/);
 });
 
 test.each([

@@ -36,6 +36,12 @@ function problemsOf(action: () => unknown): ConfigError['problems'] {
   throw new Error('expected a ConfigError');
 }
 
+/** The IPv4 address of the interface the default route leaves by, as ip(8) shows them. */
+function defaultRouteAddress(): string {
+  const device = /\bdev (\S+)/.exec(execFileSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' }))![1]!;
+  return /inet (\d+\.\d+\.\d+\.\d+)/.exec(execFileSync('ip', ['-4', 'addr', 'show', 'dev', device], { encoding: 'utf8' }))![1]!;
+}
+
 describe('defaults', () => {
   // Written out by hand from Nova 26 / oslo.messaging 14 (nova/conf/*.py), not copied from the schema.
   const expected: NovaConfig = {
@@ -51,6 +57,20 @@ describe('defaults', () => {
       default_ephemeral_format: null,
       max_concurrent_builds: 10,
       graceful_shutdown_timeout: 60,
+      my_ip: defaultRouteAddress(),
+      rpc_response_timeout: 60,
+      report_interval: 10,
+      enable_new_services: true,
+      update_resources_interval: 0,
+      cpu_allocation_ratio: null,
+      initial_cpu_allocation_ratio: 16.0,
+      ram_allocation_ratio: null,
+      initial_ram_allocation_ratio: 1.5,
+      disk_allocation_ratio: null,
+      initial_disk_allocation_ratio: 1.0,
+      reserved_host_cpus: 0,
+      reserved_host_memory_mb: 512,
+      reserved_host_disk_mb: 0,
       enabled_apis: ['osapi_compute', 'metadata'],
       metadata_listen: '0.0.0.0',
       metadata_listen_port: 8775,
@@ -220,7 +240,7 @@ describe("an operator's real nova.conf", () => {
     expect(loaded.config.libvirt.hw_machine_type).toEqual(['x86_64=q35', 'aarch64=virt']);
     expect(loaded.config.neutron.metadata_proxy_shared_secret).toBe('metadata secret');
     const ignored = loaded.warnings.find((w) => w.includes('ignoring options'));
-    expect(ignored).toContain('[DEFAULT] my_ip, compute_driver, log_dir');
+    expect(ignored).toContain('[DEFAULT] compute_driver, log_dir');
     expect(ignored).toContain('[vnc] (whole section)');
     expect(ignored).toContain('[libvirt] images_type, cpu_mode');
     expect(loaded.warnings.some((w) => /\[DEFAULT\] dhcp_domain is deprecated: use \[api\] dhcp_domain/.test(w))).toBe(true);
@@ -248,6 +268,10 @@ describe('bad values name the file, line, section, option and value', () => {
     ['[DEFAULT]\nmax_concurrent_builds = -1\n', 'DEFAULT', 'max_concurrent_builds', '-1', /at least 0/],
     ['[DEFAULT]\nmax_concurrent_builds = ten\n', 'DEFAULT', 'max_concurrent_builds', 'ten', /integer/],
     ['[DEFAULT]\nmetadata_listen_port = 70000\n', 'DEFAULT', 'metadata_listen_port', '70000', /between 0 and 65535/],
+    ['[DEFAULT]\ncpu_allocation_ratio = lots\n', 'DEFAULT', 'cpu_allocation_ratio', 'lots', /a number of at least 0, or nothing/],
+    ['[DEFAULT]\ncpu_allocation_ratio = -1.5\n', 'DEFAULT', 'cpu_allocation_ratio', '-1.5', /at least 0/],
+    ['[DEFAULT]\ninitial_ram_allocation_ratio = \n', 'DEFAULT', 'initial_ram_allocation_ratio', '', /a number of at least 0$/],
+    ['[DEFAULT]\nram_allocation_ratio = nan\n', 'DEFAULT', 'ram_allocation_ratio', 'nan', /a number/],
     ['[DEFAULT]\nhost = bad host!\n', 'DEFAULT', 'host', 'bad host!', /hostname/],
     ['[DEFAULT]\nenabled_apis = metadata,ec2\n', 'DEFAULT', 'enabled_apis', 'metadata,ec2', /"osapi_compute", "metadata"/],
     ['[libvirt]\nvirt_type = xen\n', 'libvirt', 'virt_type', 'xen', /"kvm", "lxc", "qemu", "parallels"/],

@@ -12,6 +12,7 @@ from oslo_messaging import transport
 from oslo_messaging._drivers import amqp
 from oslo_messaging._drivers import impl_rabbit
 from oslo_messaging.notify import notifier
+from oslo_messaging.rpc import client as rpc_client
 from oslo_service import _options as service_options
 
 CONF = nova.conf.CONF
@@ -21,6 +22,7 @@ CONF.register_opts(impl_rabbit.rabbit_opts, group='oslo_messaging_rabbit')
 CONF.register_opts(amqp.amqp_opts, group='oslo_messaging_rabbit')
 CONF.register_opts(notifier._notifier_opts, group='oslo_messaging_notifications')
 CONF.register_opts(service_options.service_opts)
+CONF.register_opts(rpc_client._client_opts)
 # Nova's own defaults that it sets at start-up (nova/config.py) or that we chose on purpose (README).
 CONF.set_default('control_exchange', 'nova')
 CONF.set_default('state_path', '/var/lib/nova')
