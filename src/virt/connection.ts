@@ -3,11 +3,13 @@
  * failure leaves here as a LibvirtFailure subclass (classify-error.ts). When a call finds the connection
  * gone (LibvirtUnavailable), the connection is reopened on the next call; lookups, which change nothing,
  * are retried once on the new connection, and the rest (define, start, destroy, undefine) are left to the
- * caller, who knows whether repeating them is safe.
+ * caller, who knows whether repeating them is safe. A start or destroy that finds the domain in the state it
+ * wants already has succeeded.
  */
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { CANONICAL_UUID } from '../nova/validate.js';
 import { DomainNotFound } from './errors/domain-not-found.js';
+import { InvalidDomainState } from './errors/invalid-domain-state.js';
 import { LibvirtUnavailable } from './errors/libvirt-unavailable.js';
 import { domainState, type DomainState } from './domain-state.js';
 import { LibvirtSession } from './libvirt-session.js';
@@ -109,21 +111,26 @@ export class LibvirtConnection {
     });
   }
 
-  /** Starts a defined domain: one this connection's define() returned through its handle, any other by name. */
+  /**
+   * Starts a defined domain: one this connection's define() returned through its handle, any other by name.
+   * Succeeds when the domain turns out to be running already (settled()).
+   */
   async start(domain: DomainIdentity): Promise<void> {
     const defined = definedHandles.get(domain);
     definedHandles.delete(domain);
-    if (defined !== undefined && defined.session === this.session && defined.session.reserve()) {
-      const target = `domain "${domain.name}"`;
-      await holding(defined.domain, (handle) => this.runReserved(defined.session, 'domainCreate', target, (hypervisor) => hypervisor.domainCreate(handle)));
-      return;
-    }
-    await this.onDomain('domainCreate', domain.name, (hypervisor, handle) => hypervisor.domainCreate(handle));
+    await this.settled(domain.name, 'running', async () => {
+      if (defined !== undefined && defined.session === this.session && defined.session.reserve()) {
+        const target = `domain "${domain.name}"`;
+        await holding(defined.domain, (handle) => this.runReserved(defined.session, 'domainCreate', target, (hypervisor) => hypervisor.domainCreate(handle)));
+        return;
+      }
+      await this.onDomain('domainCreate', domain.name, (hypervisor, handle) => hypervisor.domainCreate(handle));
+    });
   }
 
-  /** Stops the domain at once (power off), keeping its definition. */
+  /** Stops the domain at once (power off), keeping its definition. Succeeds when it turns out to be shut off already (settled()). */
   async destroy(name: string): Promise<void> {
-    await this.onDomain('domainDestroy', name, (hypervisor, domain) => hypervisor.domainDestroy(domain));
+    await this.settled(name, 'shutoff', () => this.onDomain('domainDestroy', name, (hypervisor, domain) => hypervisor.domainDestroy(domain)));
   }
 
   async undefine(name: string): Promise<void> {
@@ -142,6 +149,27 @@ export class LibvirtConnection {
     const session = this.session ?? (await this.opening?.catch(() => null)) ?? null;
     this.session = null;
     await session?.retire();
+  }
+
+  /**
+   * Runs a state change; when libvirt refuses it for the domain's state (InvalidDomainState), reads the state
+   * again and takes the one the change wants as its success: someone else got there first. A daemon killed
+   * while libvirt starts its guest leaves that start to finish; the redelivered spawn's lookup still sees the
+   * domain shut off, and its own start is refused as "already running". Nova's _destroy takes "not running"
+   * so too when the domain is shut off. Any other state, or none readable, keeps the refusal.
+   */
+  private async settled(name: string, wanted: DomainState, change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      if (!(error instanceof InvalidDomainState) || (await this.stateOf(name).catch(() => null)) !== wanted) throw error;
+    }
+  }
+
+  private stateOf(name: string): Promise<DomainState> {
+    return this.call('domainGetInfo', `domain "${name}"`, 'retry-once', async (hypervisor) =>
+      domainState((await holding(await hypervisor.domainLookupByName(name), (domain) => hypervisor.domainGetInfo(domain))).state),
+    );
   }
 
   /** Looks the domain up by name (retried once), then acts on it (not retried). */

@@ -5,6 +5,7 @@
  * (qemu-system.test.ts covers that on a real libvirtd).
  */
 import { randomUUID } from 'node:crypto';
+import { Hypervisor } from '@unraid/libvirt';
 import { declaredIdentity, LibvirtConnection } from '../../src/virt/connection.js';
 import { renderDomainXml } from '../../src/virt/domain-xml.js';
 import { DomainExists } from '../../src/virt/errors/domain-exists.js';
@@ -90,11 +91,29 @@ describe('a second domain with the name or the uuid of a running one', () => {
     await expect(connection.lookupByUuid(first.uuid)).resolves.toMatchObject({ state: 'running' });
   });
 
-  test('starting it again: InvalidDomainState', async () => {
-    await expect(connection.start(first)).rejects.toBeInstanceOf(InvalidDomainState);
+  test('starting it again: libvirt refuses it as already running, which is what a start wants: done', async () => {
+    await expect(connection.start(first)).resolves.toBeUndefined();
     // The same through the handle of a fresh definition.
-    await expect(connection.start(await connection.define(first.xml))).rejects.toBeInstanceOf(InvalidDomainState);
+    await expect(connection.start(await connection.define(first.xml))).resolves.toBeUndefined();
+    await expect(connection.lookupByUuid(first.uuid)).resolves.toMatchObject({ state: 'running' });
   });
+});
+
+test('starting a paused domain: InvalidDomainState, since paused is not the running a start wants', async () => {
+  const { xml, name } = guestXml();
+  await connection.start(await connection.define(xml));
+  // Paused from outside the daemon, as an operator's `virsh suspend` would: test:///default is one per process.
+  const operator = new Hypervisor({ uri: 'test:///default' });
+  await operator.connectOpen();
+  try {
+    await operator.domainSuspend(await operator.domainLookupByName(name));
+  } finally {
+    await operator.connectClose();
+  }
+  await expect(connection.start({ name, uuid: '' })).rejects.toThrow(InvalidDomainState);
+  await expect(connection.start({ name, uuid: '' })).rejects.toThrow(`libvirt domainCreate on domain "${name}" failed: internal error: Domain '${name}' is already running`);
+  await connection.destroy(name);
+  await connection.undefine(name);
 });
 
 test('the identity define() returns is what libvirt reports, read off the XML only when certain', async () => {
@@ -118,11 +137,11 @@ test('the identity define() returns is what libvirt reports, read off the XML on
   }
 });
 
-test('destroying a domain that is not running: InvalidDomainState', async () => {
-  const { xml, name } = guestXml();
+test('destroying a domain that is shut off: libvirt refuses it as not running, which is what a destroy wants: done', async () => {
+  const { xml, name, uuid } = guestXml();
   await connection.define(xml);
-  await expect(connection.destroy(name)).rejects.toThrow(InvalidDomainState);
-  await expect(connection.destroy(name)).rejects.toThrow(`libvirt domainDestroy on domain "${name}" failed: Requested operation is not valid: domain is not running`);
+  await expect(connection.destroy(name)).resolves.toBeUndefined();
+  await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'shutoff' });
   await connection.undefine(name);
 });
 

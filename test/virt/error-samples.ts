@@ -55,6 +55,8 @@ export const ERROR_SAMPLES: ErrorSample[] = [
   { where: 'qemu:///system', provoked: 'lookup of an unknown uuid', expected: 'DomainNotFound', message: "Domain not found: no domain with matching uuid 'aaaaaaaa-0000-4000-8000-00000000ffff'" },
   { where: 'qemu:///system', provoked: 'define: same name, other uuid', expected: 'DomainExists', message: "operation failed: domain 'nova-spawnd-virt-probe-5' already exists with uuid aaaaaaaa-0000-4000-8000-00000000a001" },
   { where: 'qemu:///system', provoked: 'start: bridge that does not exist', expected: 'LibvirtOperationFailed', message: "Cannot get interface MTU on 'nosuchbr0': No such device" },
+  { where: 'qemu:///system', provoked: 'start: the domain another connection was starting', expected: 'InvalidDomainState', message: 'Requested operation is not valid: domain is already running' },
+  { where: 'qemu:///system', provoked: 'destroy: the domain another connection was destroying', expected: 'InvalidDomainState', message: 'Requested operation is not valid: domain is not running' },
   // a libvirtd killed (SIGKILL or SIGTERM) under a live connection
   { where: 'killed libvirtd', provoked: 'first call after the daemon died', expected: 'LibvirtUnavailable', message: 'Cannot write data: Broken pipe' },
   { where: 'killed libvirtd', provoked: 'every later call on that connection', expected: 'LibvirtUnavailable', message: 'internal error: client socket is closed' },

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { Hypervisor, type Domain } from '@unraid/libvirt';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { renderDomainXml } from '../../src/virt/domain-xml.js';
 import { InvalidDomainConfig } from '../../src/virt/errors/invalid-domain-config.js';
@@ -17,7 +18,7 @@ import type { ConfigDriveFormat } from '../../src/virt/blockinfo.js';
 import { planGuest } from '../../src/virt/plan-guest.js';
 import { guestRequest, spawnRequest, virtOptions } from './fixtures.js';
 import { parseDomain } from './parse-domain.js';
-import { ensureLibvirtd, INSTALL_TIMEOUT_MS } from '../e2e/libvirtd.js';
+import { ensureLibvirtd, INSTALL_TIMEOUT_MS, SYSTEM_URI } from '../e2e/libvirtd.js';
 
 /** The first domain start probes QEMU's capabilities (~5 s); TCG guests are slow to start on 2 cores. */
 const SLOW = 120_000;
@@ -90,6 +91,42 @@ test.each([
   await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'shutoff' });
   await connection.undefine(name);
   await expect(connection.lookupByUuid(uuid)).resolves.toBeNull();
+}, SLOW);
+
+/**
+ * Two connections of the binding (two daemons) look the domain up and call `change` on it at once: the
+ * messages of the calls libvirt refused.
+ */
+async function refusedOfTwo(name: string, change: (hypervisor: Hypervisor, domain: Domain) => Promise<void>): Promise<string[]> {
+  const hypervisors = [new Hypervisor({ uri: SYSTEM_URI }), new Hypervisor({ uri: SYSTEM_URI })];
+  await Promise.all(hypervisors.map((hypervisor) => hypervisor.connectOpen()));
+  try {
+    // Kept in this frame until the calls are done: the binding frees a collected handle under a call on it (connection.ts).
+    const domains = await Promise.all(hypervisors.map((hypervisor) => hypervisor.domainLookupByName(name)));
+    const settled = await Promise.allSettled(hypervisors.map((hypervisor, i) => change(hypervisor, domains[i]!)));
+    return settled.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+  } finally {
+    await Promise.all(hypervisors.map((hypervisor) => hypervisor.connectClose()));
+  }
+}
+
+test('two starts, then two destroys, of one domain at once: libvirt refuses one of each, LibvirtConnection takes both as done', async () => {
+  // What a daemon killed while libvirt starts its guest leaves to the redelivered spawn (resilience.test.ts).
+  const { xml, name, uuid } = await prepare({}, 'iso9660');
+  await connection.define(xml);
+  expect(await refusedOfTwo(name, (hypervisor, domain) => hypervisor.domainCreate(domain))).toEqual(['Requested operation is not valid: domain is already running']);
+  expect(await refusedOfTwo(name, (hypervisor, domain) => hypervisor.domainDestroy(domain))).toEqual(['Requested operation is not valid: domain is not running']);
+
+  // The same through two LibvirtConnections, each looking the domain up by name first.
+  const other = new LibvirtConnection(SYSTEM_URI);
+  try {
+    await expect(Promise.all([connection.start({ name, uuid }), other.start({ name, uuid })])).resolves.toEqual([undefined, undefined]);
+    await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'running' });
+    await expect(Promise.all([connection.destroy(name), other.destroy(name)])).resolves.toEqual([undefined, undefined]);
+    await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'shutoff' });
+  } finally {
+    await other.close();
+  }
 }, SLOW);
 
 test('a config drive that was never written: StorageMissing at start, naming the file', async () => {
