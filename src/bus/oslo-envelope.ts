@@ -47,19 +47,8 @@ const CONTEXT_PREFIX = '_context_';
  * Grizzly, so here such a body is an error unless it is a plain request.
  */
 export function decodeBody(body: Buffer, contentType?: string): DecodedBody {
-  if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new EnvelopeError('content_type', 'must be application/json', contentType);
-  }
-  const top = parseJson(utf8(body, 'body'), 'body');
-  if (!isJsonObject(top)) throw new EnvelopeError('body', 'must be a JSON object', top);
-
-  const hasVersion = 'oslo.version' in top;
-  const hasMessage = 'oslo.message' in top;
-  if (hasVersion || hasMessage) {
-    if (!hasVersion) throw new EnvelopeError('oslo.version', 'is missing beside oslo.message');
-    if (!hasMessage) throw new EnvelopeError('oslo.message', 'is missing beside oslo.version');
-    return { kind: 'oslo', message: openEnvelope(top['oslo.version'], top['oslo.message']) };
-  }
+  const top = jsonObjectBody(body, contentType);
+  if (isEnvelope(top)) return { kind: 'oslo', message: rpcMessage(envelopeContent(top)) };
   if (PLAIN_REQUEST_KEY in top) return { kind: 'plain', request: top };
   throw new EnvelopeError(
     'body',
@@ -68,14 +57,42 @@ export function decodeBody(body: Buffer, contentType?: string): DecodedBody {
   );
 }
 
-function openEnvelope(version: unknown, message: unknown): OsloMessage {
+/** Opens an oslo.messaging envelope whatever it carries (an RPC reply has no method): the inner message dict. */
+export function decodeEnvelope(body: Buffer, contentType?: string): Record<string, unknown> {
+  const top = jsonObjectBody(body, contentType);
+  if (!isEnvelope(top)) throw new EnvelopeError('body', 'is not an oslo.messaging envelope (oslo.version, oslo.message)', Object.keys(top));
+  return envelopeContent(top);
+}
+
+/** Either key makes a body an envelope (envelopeContent then requires both). */
+function isEnvelope(top: Record<string, unknown>): boolean {
+  return 'oslo.version' in top || 'oslo.message' in top;
+}
+
+function jsonObjectBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+  if (contentType !== undefined && !/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new EnvelopeError('content_type', 'must be application/json', contentType);
+  }
+  const top = parseJson(utf8(body, 'body'), 'body');
+  if (!isJsonObject(top)) throw new EnvelopeError('body', 'must be a JSON object', top);
+  return top;
+}
+
+function envelopeContent(top: Record<string, unknown>): Record<string, unknown> {
+  if (!('oslo.version' in top)) throw new EnvelopeError('oslo.version', 'is missing beside oslo.message');
+  if (!('oslo.message' in top)) throw new EnvelopeError('oslo.message', 'is missing beside oslo.version');
+  const version = top['oslo.version'];
+  const message = top['oslo.message'];
   if (typeof version !== 'string' || !versionIsCompatible(OSLO_ENVELOPE_VERSION, version)) {
     throw new EnvelopeError('oslo.version', `is not supported (this daemon speaks ${OSLO_ENVELOPE_VERSION})`, version);
   }
   if (typeof message !== 'string') throw new EnvelopeError('oslo.message', 'must be a JSON string', message);
   const inner = parseJson(message, 'oslo.message');
   if (!isJsonObject(inner)) throw new EnvelopeError('oslo.message', 'must hold a JSON object', inner);
+  return inner;
+}
 
+function rpcMessage(inner: Record<string, unknown>): OsloMessage {
   const method = inner['method'];
   if (method === undefined) throw new EnvelopeError('method', 'is missing');
   if (typeof method !== 'string' || method === '') {
