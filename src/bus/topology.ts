@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel } from 'amqplib';
+import { uniqueId } from './oslo-envelope.js';
 
 export const COMPUTE_TOPIC = 'compute';
 
@@ -40,7 +41,7 @@ export interface QueueDeclaration {
   durable: boolean;
   autoDelete: boolean;
   arguments: Record<string, unknown>;
-  /** null: not bound; published to through the default exchange, and not consumed. */
+  /** null: not bound; published to through the default exchange (by queue name). */
   exchange: string | null;
   routingKey: string;
 }
@@ -149,6 +150,25 @@ export function notificationTopology(options: { controlExchange: string; queueMo
       exchange: exchange.name,
       routingKey: name,
     })),
+  };
+}
+
+/** oslo's _get_reply_q: the replies to an RPC client's calls come to one queue of its own, `reply_<uuid4 hex>`. */
+export function replyQueueName(): string {
+  return `reply_${uniqueId()}`;
+}
+
+/**
+ * What oslo's RPC client declares: the control exchange before its first publish on a connection
+ * (impl_rabbit.py topic_send), and its reply queue (declare_direct_consumer): classic, neither durable nor
+ * auto-deleted, gone 30 minutes after its last consumer, read through the default exchange.
+ */
+export function rpcClientTopology(options: { controlExchange: string; queueMode: QueueMode; replyQueue: string }): Topology {
+  return {
+    exchanges: [controlExchange(options.controlExchange, options.queueMode)],
+    queues: [
+      { name: options.replyQueue, durable: false, autoDelete: false, arguments: { 'x-expires': TRANSIENT_QUEUE_TTL_MS }, exchange: null, routingKey: '' },
+    ],
   };
 }
 
