@@ -3,8 +3,10 @@
  * redeclares and resumes) and a kill -9 of the daemon itself (the broker redelivers what was not acked,
  * and the restarted daemon finishes it). Both on a RabbitMQ node of this test's own, with quorum queues
  * (durable: oslo's default classic queues are not, and a broker restart would drop what they hold, for
- * nova-compute as for us). The kill test runs the real `nova-spawnd run` on qemu:///system, whose domains
- * outlive the daemon; each is a tiny diskless-boot guest that idles in SeaBIOS under TCG.
+ * nova-compute as for us). The kill tests run the real `nova-spawnd run` on qemu:///system, whose domains
+ * outlive the daemon; each is a tiny diskless-boot guest that idles in SeaBIOS under TCG. One kills it ten
+ * times, at moments when libvirt is still starting a guest the killed daemon asked for: 4 of 10 rounds
+ * dead-lettered spawns of running guests before start() took "already running" as done.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { busOptions, daemonSections, renderIni, type Sections } from './helpers/
 import { prepareInstancesPath, testCompute, type TestCompute } from './helpers/compute.js';
 import { DaemonProcess } from './helpers/daemon-process.js';
 import { castBody, newInstance, novaCastTemplate, type CastTemplate, type TestInstance } from './helpers/messages.js';
+import { notificationsFor, observeQueue } from './helpers/observe.js';
 import { connectClient, eventually, PrivateRabbit } from './helpers/rabbit.js';
 
 let broker: PrivateRabbit;
@@ -194,71 +197,103 @@ test('a broker that stops answering is noticed through missed heartbeats, and th
 }, 90_000);
 
 describe('kill -9 of the daemon in the middle of a stream', () => {
-  const HOST = 'compute-kill';
-  const COUNT = 8;
   let root: string;
-  let configFile: string;
-  let sections: Sections;
+  let instancesPath: string;
   let libvirt: LibvirtConnection;
   const daemons: DaemonProcess[] = [];
-  const instances = Array.from({ length: COUNT }, newInstance);
+  /** Every instance cast here: their domains are removed after the tests. */
+  const spawned: TestInstance[] = [];
 
   beforeAll(async () => {
     await ensureLibvirtd();
-    const prepared = prepareInstancesPath();
-    root = prepared.root;
-    configFile = join(root, 'nova.conf');
-    sections = daemonSections(HOST, broker.url, {
-      DEFAULT: { instances_path: prepared.instancesPath, max_concurrent_builds: '2', debug: 'false' },
-      libvirt: { virt_type: 'qemu', connection_uri: SYSTEM_URI },
-      oslo_messaging_rabbit: { rabbit_quorum_queue: 'true' },
-    });
-    writeFileSync(configFile, renderIni(sections));
+    ({ root, instancesPath } = prepareInstancesPath());
     libvirt = new LibvirtConnection(SYSTEM_URI);
   }, 600_000);
 
   afterAll(async () => {
     for (const daemon of daemons) await daemon.kill();
-    for (const instance of instances) {
-      const status = await libvirt.lookupByUuid(instance.uuid).catch(() => null);
-      if (status?.state === 'running') await libvirt.destroy(status.name).catch(() => undefined);
-      if (status) await libvirt.undefine(status.name).catch(() => undefined);
-    }
+    for (const instance of spawned) await removeDomain(instance).catch(() => undefined);
     await libvirt?.close();
     if (root) rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
-  async function domainsOf(): Promise<Map<string, { name: string; state: string } | null>> {
+  /** nova.conf for `nova-spawnd run` as `host` on qemu:///system; `DEFAULT` adds or overrides options. */
+  function daemonConfig(host: string, DEFAULT: Record<string, string>): { configFile: string; sections: Sections } {
+    const sections = daemonSections(host, broker.url, {
+      DEFAULT: { instances_path: instancesPath, debug: 'false', ...DEFAULT },
+      libvirt: { virt_type: 'qemu', connection_uri: SYSTEM_URI },
+      oslo_messaging_rabbit: { rabbit_quorum_queue: 'true' },
+    });
+    const configFile = join(root, `${host}.conf`);
+    writeFileSync(configFile, renderIni(sections));
+    return { configFile, sections };
+  }
+
+  async function startDaemon(configFile: string): Promise<DaemonProcess> {
+    const daemon = DaemonProcess.start(configFile);
+    daemons.push(daemon);
+    await daemon.waitForLog(/consuming compute, compute\./);
+    return daemon;
+  }
+
+  async function killDaemon(daemon: DaemonProcess): Promise<void> {
+    daemon.signal('SIGKILL');
+    expect((await daemon.exited).signal).toBe('SIGKILL');
+  }
+
+  /** Tiny guests (32 MiB, idling in SeaBIOS): cheap enough to start many under TCG. */
+  async function castTinyGuests(host: string, instances: TestInstance[]): Promise<void> {
+    spawned.push(...instances);
+    await publishCasts(host, instances, (_inner, data) => {
+      ((data['flavor'] as Record<string, Record<string, unknown>>)['nova_object.data']!)['memory_mb'] = 32;
+    });
+  }
+
+  async function domainsOf(instances: TestInstance[]): Promise<Map<string, { name: string; state: string } | null>> {
     const found = await Promise.all(instances.map(async (i) => [i.uuid, await libvirt.lookupByUuid(i.uuid)] as const));
     return new Map(found);
   }
 
+  async function runningCount(instances: TestInstance[]): Promise<number> {
+    return [...(await domainsOf(instances)).values()].filter((d) => d?.state === 'running').length;
+  }
+
+  async function allRunning(instances: TestInstance[]): Promise<true> {
+    return eventually('every instance running', async () => ((await runningCount(instances)) === instances.length ? true : undefined), 180_000, 250);
+  }
+
+  const domainName = (instance: TestInstance): string => `instance-${instance.id.toString(16).padStart(8, '0')}`;
+
+  /** One domain per instance uuid, running, named after its instance id: no duplicate and none missing. */
+  async function expectOneRunningDomainEach(instances: TestInstance[]): Promise<void> {
+    const domains = await domainsOf(instances);
+    expect([...domains.entries()].map(([uuid, d]) => [uuid, d?.name, d?.state])).toEqual(instances.map((i) => [i.uuid, domainName(i), 'running']));
+    const names = new Set(instances.map(domainName));
+    const listed = (await virsh('list', '--all', '--name')).split('\n').map((line) => line.trim()).filter((name) => names.has(name));
+    expect(listed).toHaveLength(instances.length);
+  }
+
+  async function removeDomain(instance: TestInstance): Promise<void> {
+    const status = await libvirt.lookupByUuid(instance.uuid);
+    if (status?.state === 'running') await libvirt.destroy(status.name);
+    if (status) await libvirt.undefine(status.name);
+  }
+
   test('after a restart every spawn ends with exactly one running domain, none lost; SIGHUP re-reads debug; SIGTERM exits 0', async () => {
-    const first = DaemonProcess.start(configFile);
-    daemons.push(first);
-    await first.waitForLog(/consuming compute, compute\.compute-kill/);
-    await publishCasts(HOST, instances, (_inner, data) => {
-      ((data['flavor'] as Record<string, Record<string, unknown>>)['nova_object.data']!)['memory_mb'] = 32;
-    });
-    await eventually('two guests started by the first daemon', async () => ([...(await domainsOf()).values()].filter((d) => d?.state === 'running').length >= 2 ? true : undefined), 120_000, 50);
-    first.signal('SIGKILL');
-    expect((await first.exited).signal).toBe('SIGKILL');
-    const runningAtKill = [...(await domainsOf()).values()].filter((d) => d?.state === 'running').length;
-    expect(runningAtKill).toBeLessThan(COUNT);
+    const HOST = 'compute-kill';
+    const COUNT = 8;
+    const instances = Array.from({ length: COUNT }, newInstance);
+    const { configFile, sections } = daemonConfig(HOST, { max_concurrent_builds: '2' });
+    const first = await startDaemon(configFile);
+    await castTinyGuests(HOST, instances);
+    await eventually('two guests started by the first daemon', async () => ((await runningCount(instances)) >= 2 ? true : undefined), 120_000, 50);
+    await killDaemon(first);
+    expect(await runningCount(instances)).toBeLessThan(COUNT);
 
-    const second = DaemonProcess.start(configFile);
-    daemons.push(second);
-    await second.waitForLog(/consuming compute/);
-    await eventually('every instance running', async () => ([...(await domainsOf()).values()].every((d) => d?.state === 'running') ? true : undefined), 180_000, 250);
+    const second = await startDaemon(configFile);
+    await allRunning(instances);
     await queueSettled(`compute.${HOST}`);
-
-    // One domain per instance uuid, each named after its instance id: no duplicate and none missing.
-    const domains = await domainsOf();
-    expect([...domains.entries()].map(([uuid, d]) => [uuid, d?.name, d?.state])).toEqual(
-      instances.map((i) => [i.uuid, `instance-${i.id.toString(16).padStart(8, '0')}`, 'running']),
-    );
-    const listed = (await virsh('list', '--all', '--name')).split('\n').map((line) => line.trim()).filter((name) => instances.some((i) => name === `instance-${i.id.toString(16).padStart(8, '0')}`));
-    expect(listed).toHaveLength(COUNT);
+    await expectOneRunningDomainEach(instances);
     // What the first daemon had not acked was spawned or recognised by the second.
     expect(second.log).toMatch(/instance (spawned|resumed|already-running): acking/);
 
@@ -271,4 +306,55 @@ describe('kill -9 of the daemon in the middle of a stream', () => {
     expect(second.log).toMatch(/received SIGTERM: no new builds/);
     expect(second.log).toMatch(/INFO nova_spawnd stopped/);
   }, 400_000);
+
+  test('killed at ten moments of a stream of spawns in flight: each ends as one running domain, none dead-lettered, no error notification', async () => {
+    // libvirt may still be starting a guest the killed daemon asked for when the redelivered spawn looks it
+    // up (shut off) and starts it again (already running): that spawn must succeed, not put a running guest in ERROR.
+    const HOST = 'compute-kill-rounds';
+    const ROUNDS = 10;
+    const IN_FLIGHT = 8;
+    const { configFile } = daemonConfig(HOST, { max_concurrent_builds: String(IN_FLIGHT) });
+    let daemon = await startDaemon(configFile);
+    const observer = await connectClient(broker.url);
+    try {
+      const channel = await observer.createChannel();
+      const [errors, dead] = await Promise.all([observeQueue(channel, 'versioned_notifications.error'), observeQueue(channel, 'nova-spawnd.dead')]);
+      const failuresOf = (instances: TestInstance[]) => ({
+        deadLettered: instances.filter((i) => dead.some((letter) => letter.body.toString().includes(i.uuid))).map((i) => i.uuid),
+        errorNotifications: instances.flatMap((i) => notificationsFor(errors, i.uuid)).map((n) => n.event_type),
+      });
+      const all: TestInstance[] = [];
+      const restarted: DaemonProcess[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const instances = Array.from({ length: IN_FLIGHT }, newInstance);
+        all.push(...instances);
+        await castTinyGuests(HOST, instances);
+        // A moment of its own each round: once 0, 1, 2, ... 6 of the round's guests run and another is defined
+        // but not running, most likely being started (the race's window); or, should that be missed, once all run.
+        const killAt = Math.floor((round * (IN_FLIGHT - 1)) / ROUNDS);
+        await eventually(`${killAt} guests running and another one starting`, async () => {
+          const states = [...(await domainsOf(instances)).values()].map((domain) => domain?.state);
+          const running = states.filter((state) => state === 'running').length;
+          return running === IN_FLIGHT || (running >= killAt && states.some((state) => state !== undefined && state !== 'running')) ? true : undefined;
+        }, 120_000, 50);
+        await killDaemon(daemon);
+        daemon = await startDaemon(configFile);
+        restarted.push(daemon);
+        await allRunning(instances);
+        await queueSettled(`compute.${HOST}`);
+        await expectOneRunningDomainEach(instances);
+        expect({ round, killAt, ...failuresOf(instances) }).toEqual({ round, killAt, deadLettered: [], errorNotifications: [] });
+        // Only a round's worth of guests at a time on this machine.
+        await Promise.all(instances.map(removeDomain));
+      }
+      daemon.signal('SIGTERM');
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      // Nothing arrived late either.
+      expect(failuresOf(all)).toEqual({ deadLettered: [], errorNotifications: [] });
+      // The kills did leave domains defined but not yet running (or starting) to the redelivered spawns.
+      expect(restarted.map((d) => d.log).join('')).toMatch(/domain exists but is shut off: finishing its spawn/);
+    } finally {
+      await observer.close();
+    }
+  }, 300_000);
 });
