@@ -168,13 +168,21 @@ export function pairListType(example: string): OsloType<string[]> {
 }
 
 /** A string that may be unset (oslo's default=None); an empty value in the file also means unset. */
-export function optionalStringType(): OsloType<string | null> {
+export function optionalStringType<C extends string = string>(choices?: readonly C[]): OsloType<C | null> {
+  const allowed = choices ? `${describeChoices(choices)}, or nothing for unset` : 'a string';
+  const check = (value: C | null): void => {
+    if (value !== null) checkChoices(value, choices, allowed);
+  };
   return {
     label: 'string value',
-    allowed: 'a string',
-    parse: (raw) => (raw === '' ? null : raw),
+    allowed,
+    parse(raw) {
+      const value = raw === '' ? null : (raw as C);
+      check(value);
+      return value;
+    },
     format: (value) => value ?? '',
-    check: () => undefined,
+    check,
   };
 }
 

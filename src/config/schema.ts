@@ -23,6 +23,37 @@ export const CONFIG_DRIVE_FORMATS = ['iso9660', 'vfat'] as const;
 export const VIRT_TYPES = ['kvm', 'lxc', 'qemu', 'parallels'] as const;
 export const VENDORDATA_PROVIDERS = ['StaticJSON', 'DynamicJSON'] as const;
 export const NOTIFICATION_FORMATS = ['both', 'versioned', 'unversioned'] as const;
+/** keystoneauth's auth plugins nova-spawnd implements: password (Keystone v3 only, as v3password) and admin_token. */
+export const AUTH_TYPES = ['password', 'v3password', 'admin_token'] as const;
+export const INTERFACES = ['internal', 'public', 'admin'] as const;
+
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+/** keystoneauth's auth options (loading/conf.py) and those of its password and admin_token plugins. */
+export interface KsaAuthOptions {
+  auth_type: AuthType | null;
+  auth_url: string | null;
+  username: string | null;
+  user_id: string | null;
+  user_domain_name: string | null;
+  user_domain_id: string | null;
+  password: string | null;
+  project_name: string | null;
+  project_id: string | null;
+  project_domain_name: string | null;
+  project_domain_id: string | null;
+  endpoint: string | null;
+  token: string | null;
+}
+
+/** keystoneauth's Adapter options that Nova leaves to the operator (nova/conf/utils.py get_ksa_adapter_opts). */
+export interface KsaAdapterOptions {
+  service_type: string;
+  service_name: string | null;
+  valid_interfaces: (typeof INTERFACES)[number][];
+  region_name: string | null;
+  endpoint_override: string | null;
+}
 
 export interface NovaConfig {
   DEFAULT: {
@@ -70,13 +101,18 @@ export interface NovaConfig {
     disk_prefix: string | null;
     disk_cachemodes: string[];
   };
+  placement: KsaAuthOptions & KsaAdapterOptions;
   glance: {
     api_servers: string[];
-  };
+  } & KsaAdapterOptions;
   neutron: {
     service_metadata_proxy: boolean;
     metadata_proxy_shared_secret: string;
-  };
+  } & KsaAuthOptions &
+    KsaAdapterOptions;
+  service_user: {
+    send_service_user_token: boolean;
+  } & KsaAuthOptions;
   notifications: {
     notification_format: (typeof NOTIFICATION_FORMATS)[number];
     versioned_notifications_topics: string[];
@@ -151,6 +187,57 @@ function multiOption(doc: string, extra: Extra = {}): OptionSpec<string[]> {
 }
 
 type Schema = { [S in SectionName]: { [O in keyof NovaConfig[S]]: OptionSpec<NovaConfig[S][O]> } };
+type Specs<T> = { [O in keyof T]: OptionSpec<T[O]> };
+
+/** An unset string option (oslo's default None). */
+function unset(doc: string, extra: Extra = {}): OptionSpec<string | null> {
+  return option(optionalStringType(), null, doc, extra);
+}
+
+/**
+ * keystoneauth's auth options as ks_loading registers them in a section: auth_type, then the options of the
+ * password and admin_token plugins (keystoneauth registers only the chosen plugin's; every one is listed here
+ * so that the sample shows them).
+ */
+function ksaAuthOptions(usedFor: string): Specs<KsaAuthOptions> {
+  return {
+    auth_type: option(
+      optionalStringType(AUTH_TYPES),
+      null,
+      `How nova-spawnd authenticates ${usedFor}: password (a Keystone v3 token for the user below, scoped to the project below, with the service catalog) or admin_token (a fixed endpoint and token, for a cloud without Keystone).`,
+      { deprecated: [{ name: 'auth_plugin' }] },
+    ),
+    auth_url: unset('password: the Keystone URL (http://keystone:5000 or .../v3) to get tokens from.'),
+    username: unset('password: the user name (needs user_domain_name or user_domain_id).', { deprecated: [{ name: 'user_name' }] }),
+    user_id: unset('password: the user id, instead of username.'),
+    user_domain_name: unset("password: the name of the user's domain."),
+    user_domain_id: unset("password: the id of the user's domain."),
+    password: unset("password: the user's password.", { secret: true }),
+    project_name: unset('password: the project to scope the token to (needs project_domain_name or project_domain_id).', {
+      deprecated: [{ name: 'tenant_name' }],
+    }),
+    project_id: unset('password: the id of the project to scope the token to, instead of project_name.', { deprecated: [{ name: 'tenant_id' }] }),
+    project_domain_name: unset("password: the name of the project's domain."),
+    project_domain_id: unset("password: the id of the project's domain."),
+    endpoint: unset('admin_token: the endpoint every request goes to.', { deprecated: [{ name: 'url' }] }),
+    token: unset('admin_token: the token every request carries.', { secret: true }),
+  };
+}
+
+/** keystoneauth's Adapter options, with Nova's defaults: which endpoint of the service catalog to call. */
+function ksaAdapterOptions(serviceType: string): Specs<KsaAdapterOptions> {
+  return {
+    service_type: option(stringType(), serviceType, 'The service type to look up in the service catalog.'),
+    service_name: unset('The service name to look up in the service catalog, when several services have the type.'),
+    valid_interfaces: option(
+      listType(INTERFACES),
+      ['internal', 'public'],
+      'The endpoint interfaces to use from the service catalog, the first one found winning.',
+    ),
+    region_name: unset('The region of the endpoint in the service catalog; unset: any.'),
+    endpoint_override: unset('Always use this endpoint URL, whatever the service catalog says.'),
+  };
+}
 
 /**
  * netutils.get_my_ipv4 without its UDP probe of a public address: an IPv4 address of the interface the
@@ -300,12 +387,19 @@ export const schema: Schema = {
     disk_prefix: option(optionalStringType(), null, 'Override the disk name prefix (hd, sd, vd) used when choosing free device names.'),
     disk_cachemodes: option(pairListType('file=directsync,block=none'), [], 'Cache modes per disk source type, e.g. file=directsync,block=none.'),
   },
+  placement: {
+    ...ksaAuthOptions(
+      'to placement. Set, nova-spawnd is a compute service of a Nova control plane (it registers, and reports its resources to placement); unset, it runs standalone',
+    ),
+    ...ksaAdapterOptions('placement'),
+  },
   glance: {
     api_servers: option(
       listType(),
       [],
       'Glance API endpoints (e.g. http://controller:9292) to download images from when they are not in the local _base cache.',
     ),
+    ...ksaAdapterOptions('image'),
   },
   neutron: {
     service_metadata_proxy: option(
@@ -319,6 +413,16 @@ export const schema: Schema = {
       "Shared secret that signs Neutron metadata proxy requests (HMAC-SHA256 of the instance id in X-Instance-ID-Signature).",
       { secret: true },
     ),
+    ...ksaAuthOptions('to Neutron as itself (unset: no credentials)'),
+    ...ksaAdapterOptions('network'),
+  },
+  service_user: {
+    send_service_user_token: option(
+      booleanType,
+      false,
+      "When a request to another service carries a user's token, also send this section's token as X-Service-Token, so that the request is accepted even if the user's token expired meanwhile.",
+    ),
+    ...ksaAuthOptions('for the service token (unset: no credentials)'),
   },
   notifications: {
     notification_format: option(

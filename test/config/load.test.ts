@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, ConfigFileError } from '../../src/config/config-error.js';
 import { IniParseError } from '../../src/config/ini.js';
 import { loadConfig } from '../../src/config/load.js';
-import { allOptions, type NovaConfig } from '../../src/config/schema.js';
+import { allOptions, type KsaAdapterOptions, type KsaAuthOptions, type NovaConfig } from '../../src/config/schema.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const helpers = new URL('../helpers/', import.meta.url).pathname;
@@ -43,6 +43,30 @@ function defaultRouteAddress(): string {
 }
 
 describe('defaults', () => {
+  // keystoneauth 5 (loading/conf.py, the password and admin_token plugins): every one unset.
+  const auth: KsaAuthOptions = {
+    auth_type: null,
+    auth_url: null,
+    username: null,
+    user_id: null,
+    user_domain_name: null,
+    user_domain_id: null,
+    password: null,
+    project_name: null,
+    project_id: null,
+    project_domain_name: null,
+    project_domain_id: null,
+    endpoint: null,
+    token: null,
+  };
+  // keystoneauth's Adapter options with Nova's defaults (nova/conf/utils.py get_ksa_adapter_opts).
+  const adapter = (service_type: string): KsaAdapterOptions => ({
+    service_type,
+    service_name: null,
+    valid_interfaces: ['internal', 'public'],
+    region_name: null,
+    endpoint_override: null,
+  });
   // Written out by hand from Nova 26 / oslo.messaging 14 (nova/conf/*.py), not copied from the schema.
   const expected: NovaConfig = {
     DEFAULT: {
@@ -84,8 +108,10 @@ describe('defaults', () => {
       use_forwarded_for: false,
     },
     libvirt: { virt_type: 'kvm', connection_uri: '', hw_machine_type: [], disk_prefix: null, disk_cachemodes: [] },
-    glance: { api_servers: [] },
-    neutron: { service_metadata_proxy: false, metadata_proxy_shared_secret: '' },
+    placement: { ...auth, ...adapter('placement') },
+    glance: { api_servers: [], ...adapter('image') },
+    neutron: { service_metadata_proxy: false, metadata_proxy_shared_secret: '', ...auth, ...adapter('network') },
+    service_user: { send_service_user_token: false, ...auth },
     notifications: { notification_format: 'unversioned', versioned_notifications_topics: ['versioned_notifications'] },
     oslo_messaging_notifications: { driver: [], topics: ['notifications'], transport_url: null },
     oslo_messaging_rabbit: {

@@ -7,6 +7,7 @@ import json
 import sys
 
 import nova.conf
+from keystoneauth1 import loading as ks_loading
 from oslo_log import log
 from oslo_messaging import transport
 from oslo_messaging._drivers import amqp
@@ -26,6 +27,12 @@ CONF.register_opts(rpc_client._client_opts)
 # Nova's own defaults that it sets at start-up (nova/config.py) or that we chose on purpose (README).
 CONF.set_default('control_exchange', 'nova')
 CONF.set_default('state_path', '/var/lib/nova')
+
+# keystoneauth registers a section's plugin options only when it loads the plugin auth_type names
+# (ks_loading.load_auth_from_conf_options); every plugin nova-spawnd implements, as that would.
+for group in ('placement', 'neutron', 'service_user'):
+    for plugin in ('password', 'admin_token'):
+        CONF.register_opts(ks_loading.get_auth_plugin_conf_options(plugin), group=group)
 
 CONF(sys.argv[1:], project='nova', default_config_files=[])
 wanted = json.load(sys.stdin)

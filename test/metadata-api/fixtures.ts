@@ -1,5 +1,6 @@
 /** What the metadata API tests share: served instances, configs, a recording logger and a raw HTTP client. */
 import http from 'node:http';
+import { loadConfig } from '../../src/config/load.js';
 import type { Level, LogContext, Logger } from '../../src/log.js';
 import { buildInstanceMetadata, toDriveTree, type InstanceMetadata } from '../../src/metadata/instance-metadata.js';
 import type { MetadataOptions } from '../../src/metadata/options.js';
@@ -73,7 +74,12 @@ export function apiConfig(overrides: { proxy?: boolean; secret?: string; use_for
   return {
     DEFAULT: { metadata_listen: '127.0.0.1', metadata_listen_port: 0 },
     api: { use_forwarded_for: overrides.use_forwarded_for ?? false },
-    neutron: { service_metadata_proxy: overrides.proxy ?? true, metadata_proxy_shared_secret: overrides.secret ?? SECRET },
+    neutron: {
+      // The section's other options (credentials for Neutron) as defaults: the metadata API reads none of them.
+      ...loadConfig([]).config.neutron,
+      service_metadata_proxy: overrides.proxy ?? true,
+      metadata_proxy_shared_secret: overrides.secret ?? SECRET,
+    },
   };
 }
 
