@@ -4,13 +4,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { Adapter } from '../../src/clients/adapter.js';
 import { ServiceCallFailed } from '../../src/clients/errors.js';
 import { PlacementClient, type Inventories } from '../../src/clients/placement.js';
 import { sessionFromConfig } from '../../src/clients/session.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { NovaConfig } from '../../src/config/schema.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { CONTROL_PLANE_START_MS, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 
 let plane: ControlPlane;
@@ -47,15 +47,6 @@ function bumpGeneration(uuid: string): void {
   const body = JSON.stringify({ resource_provider_generation: generation, traits: [`CUSTOM_OPERATOR_${generation}`] });
   curl('-X', 'PUT', `${plane.placement_url}/traits/CUSTOM_OPERATOR_${generation}`);
   curl('-X', 'PUT', '-H', 'Content-Type: application/json', '-d', body, `${plane.placement_url}/resource_providers/${uuid}/traits`);
-}
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function newProvider(api: PlacementClient): Promise<string> {
