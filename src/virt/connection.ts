@@ -6,13 +6,14 @@
  * caller, who knows whether repeating them is safe. A start or destroy that finds the domain in the state it
  * wants already has succeeded.
  */
-import type { Domain, Hypervisor } from '@unraid/libvirt';
+import type { Domain, Hypervisor, NodeInfo } from '@unraid/libvirt';
 import { CANONICAL_UUID } from '../nova/validate.js';
 import { DomainNotFound } from './errors/domain-not-found.js';
 import { InvalidDomainState } from './errors/invalid-domain-state.js';
 import { LibvirtUnavailable } from './errors/libvirt-unavailable.js';
 import { domainState, type DomainState } from './domain-state.js';
 import { LibvirtSession } from './libvirt-session.js';
+import { classifyLibvirtError } from './classify-error.js';
 
 export interface DomainIdentity {
   name: string;
@@ -21,6 +22,14 @@ export interface DomainIdentity {
 
 export interface DomainStatus extends DomainIdentity {
   state: DomainState;
+}
+
+/** A domain as the resource tracker counts it (listDomains). */
+export interface DomainResources extends DomainStatus {
+  vcpus: number;
+  /** The domain's <memory> (virDomainInfo maxMem), KiB. */
+  maxMemoryKiB: number;
+  xml: string;
 }
 
 type Retry = 'retry-once' | 'no-retry';
@@ -142,6 +151,47 @@ export class LibvirtConnection {
     return this.call('domainGetXMLDesc', `domain "${name}"`, 'retry-once', async (hypervisor) =>
       holding(await hypervisor.domainLookupByName(name), (domain) => hypervisor.domainGetXMLDesc(domain)),
     );
+  }
+
+  /** virNodeGetInfo: the host's CPUs, memory (KiB), NUMA cells, as libvirt sees them (the resource tracker's totals). */
+  async nodeInfo(): Promise<NodeInfo> {
+    return this.call('nodeGetInfo', this.uri, 'retry-once', (hypervisor) => hypervisor.nodeGetInfo());
+  }
+
+  /** virConnectGetHostname: Nova's hypervisor_hostname for a libvirt host. */
+  async hostname(): Promise<string> {
+    return this.call('connectGetHostname', this.uri, 'retry-once', (hypervisor) => hypervisor.connectGetHostname());
+  }
+
+  /**
+   * Every domain libvirt has (running or only defined) with what it holds: vCPUs, memory, and its XML (the
+   * persistent definition's metadata and disks), for the resource tracker. A domain that goes away while
+   * it is read is left out.
+   */
+  async listDomains(): Promise<DomainResources[]> {
+    return this.call('connectListAllDomains', this.uri, 'retry-once', async (hypervisor) => {
+      const domains = await hypervisor.connectListAllDomains();
+      const read = await Promise.all(
+        domains.map((domain) =>
+          holding(domain, async (handle) => {
+            try {
+              const [name, uuid, info, xml] = await Promise.all([
+                hypervisor.domainGetName(handle),
+                hypervisor.domainGetUUIDString(handle),
+                hypervisor.domainGetInfo(handle),
+                hypervisor.domainGetXMLDesc(handle),
+              ]);
+              return { name, uuid, state: domainState(info.state), vcpus: info.nrVirtCpu, maxMemoryKiB: info.maxMem, xml };
+            } catch (error) {
+              const failure = classifyLibvirtError(error, 'domainGetInfo', 'a listed domain');
+              if (failure instanceof DomainNotFound) return null;
+              throw failure;
+            }
+          }),
+        ),
+      );
+      return read.filter((domain): domain is DomainResources => domain !== null);
+    });
   }
 
   /** Closes the connection once the calls on it have returned; a later call opens a new one. */
