@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { RpcClient } from '../../src/bus/rpc-client.js';
 import { parseTransportUrl } from '../../src/bus/transport-url.js';
 import { ComputeNodeKeeper } from '../../src/conductor/compute-node-keeper.js';
-import { ConductorApi } from '../../src/conductor/conductor-api.js';
+import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
 import { ServiceReporter } from '../../src/conductor/service-reporter.js';
 import { getLogger, type Logger } from '../../src/log.js';
 import { HostResourceReader } from '../../src/resources/host-resources.js';
@@ -170,9 +170,9 @@ describe('the service record and its heartbeat', () => {
     const downAfter = await within('service down', SERVICE_DOWN_TIME_S + 15, async () => (await serviceState(HOST)) === 'down');
     expect((await ourService(HOST))!.State).toBe('down');
     // Down service_down_time after the last heartbeat, which came at most report_interval (2 s) before the stop
-    // (polled every 0.5 s; 1 s of slack for the poll and the clock's rounding).
+    // (polled every 0.5 s; 2 s of slack for the poll, a loaded machine and the clock's rounding).
     expect(downAfter).toBeGreaterThanOrEqual(SERVICE_DOWN_TIME_S - 2 - 1);
-    expect(downAfter).toBeLessThanOrEqual(SERVICE_DOWN_TIME_S + 1);
+    expect(downAfter).toBeLessThanOrEqual(SERVICE_DOWN_TIME_S + 2);
     const second = reporter(HOST);
     second.start();
     const record = await second.registered();
@@ -220,6 +220,32 @@ describe('a conductor that cannot be reached', () => {
     await service.stop();
     expect(lines.filter((line) => line.includes('could not register')).every((line) => line.includes('MessagingTimeout') || line.includes('ConnectionLost'))).toBe(true);
     expect(lines.some((line) => line.includes('MessagingTimeout'))).toBe(true);
+  }, 60_000);
+});
+
+describe('a conductor lost while the service runs', () => {
+  test('heartbeats that time out are logged once and retried; the next that works logs the recovery, and the service stays up', async () => {
+    const lines: string[] = [];
+    const log = recordingLogger(lines);
+    const client = rpcClient(plane.transport_url, `nova-spawnd-heartbeat-loss-${process.pid}`, { responseTimeoutMs: 1000 });
+    await client.ready();
+    // The conductor "stops": calls go to a topic nobody reads, on the real broker, and time out.
+    let conductorStopped = false;
+    const caller: RpcCaller = { call: (target, context, method, args) => client.call(conductorStopped ? { ...target, topic: `conductor-stopped-${process.pid}` } : target, context, method, args) };
+    const host = `${HOST}-loss`;
+    const service = reporter(host, log, new ConductorApi(caller));
+    service.start();
+    await service.registered();
+    await within('a first heartbeat', 15, async () => service.reportCount >= 1);
+    conductorStopped = true;
+    await within('three heartbeats lost', 20, async () => (service.service!.get('report_count') ?? 0) >= service.reportCount + 3);
+    const saved = service.reportCount;
+    conductorStopped = false;
+    await within('the recovery', 15, async () => service.reportCount > saved);
+    await service.stop();
+    expect(lines.filter((line) => line.startsWith('WARNING Lost connection to nova-conductor for reporting service status: ') && line.includes('MessagingTimeout'))).toHaveLength(1);
+    expect(lines.filter((line) => line === 'INFO Recovered from being unable to report status.')).toHaveLength(1);
+    expect(await serviceState(host)).toBe('up');
   }, 60_000);
 });
 
@@ -317,6 +343,24 @@ describe('the compute node', () => {
     }
     const after = await keeper.update();
     expect(after).toMatchObject({ vcpus_used: unchanged.vcpus_used, memory_mb_used: unchanged.memory_mb_used, local_gb_used: unchanged.local_gb_used });
+  }, 60_000);
+
+  test('update_resources_interval: the periodic update picks up a domain defined meanwhile, with no call', async () => {
+    const reader = new HostResourceReader(libvirt, { my_ip: '192.0.2.7', instances_path: instancesPath, ...RESERVED }, { hypervisorHostname: host });
+    const updates: number[] = [];
+    const periodic = new ComputeNodeKeeper({ conductor, host, readResources: () => reader.read(), ratios: RATIOS, updateResourcesIntervalS: 1, log: getLogger('test.compute-node'), onUpdate: (node) => void updates.push(node.vcpus_used) });
+    periodic.start();
+    const before = await periodic.ready();
+    const name = `instance-${randomBytes(4).toString('hex')}`;
+    await libvirt.define(novaDomainXml(name, '6b2e3f7d-1c8f-4a2b-8d4e-' + randomBytes(6).toString('hex'), 3, 128, 0));
+    try {
+      await within('the periodic update', 10, async () => periodic.node!.vcpus_used === before.vcpus_used + 3);
+    } finally {
+      await libvirt.undefine(name);
+    }
+    await within('the periodic update after the undefine', 10, async () => periodic.node!.vcpus_used === before.vcpus_used);
+    await periodic.stop();
+    expect(updates.length).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
   test('a restarted keeper finds the node (get_by_host_and_nodename) instead of creating another', async () => {
