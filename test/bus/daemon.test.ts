@@ -314,6 +314,10 @@ test('spawns waiting out a transient failure hold no build slot: with two slots 
   }
 });
 
+// Each of these waits on rabbitmqctl's queue counts several times, an Erlang VM boot each: seconds alone,
+// tens of seconds on a loaded machine (seen: over 30 s with two cores at load 8).
+const STOPPING_TEST_TIMEOUT_MS = 90_000;
+
 describe('stopping', () => {
   const STOP_HOST = 'compute-bus-stop';
   const STOP_QUEUE = `compute.${STOP_HOST}`;
@@ -363,7 +367,7 @@ describe('stopping', () => {
     next.start();
     await runningDomain(second.uuid);
     await next.stop(10_000);
-  });
+  }, STOPPING_TEST_TIMEOUT_MS);
 
   test('a build that outlasts the stop timeout is left unacked, for the broker to deliver again', async () => {
     const stopping = gatedDaemon();
@@ -382,5 +386,5 @@ describe('stopping', () => {
     await runningDomain(instance.uuid);
     await next.stop(10_000);
     await eventually('the queue empty', async () => ((await counts())?.ready === 0 && (await counts())?.unacked === 0 ? true : undefined));
-  });
+  }, STOPPING_TEST_TIMEOUT_MS);
 });
