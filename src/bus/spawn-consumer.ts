@@ -73,6 +73,11 @@ export interface SpawnConsumerDeps {
   publisher: Publisher;
   /** null when notifications are off. */
   notify: ((event: InstanceCreateEvent) => Promise<void>) | null;
+  /**
+   * Compute API methods that only read the host, answered with their result (get_host_uptime, which
+   * nova-api asks for `openstack hypervisor show`); a cast of one is acked.
+   */
+  queries?: Readonly<Record<string, () => Promise<unknown>>>;
   log: Logger;
   now?: () => Date;
 }
@@ -241,6 +246,8 @@ export class SpawnConsumer {
   /** Works out the message's fate and queues its steps; 'abandoned' when the daemon stopped first. */
   private async decide(fate: Fate, parsed: Parsed, delivery: Delivery): Promise<'settle' | 'abandoned'> {
     const oslo = parsed.decoded?.kind === 'oslo' ? parsed.decoded.message : null;
+    const query = oslo !== null && oslo.namespace === null && parsed.error === null ? this.deps.queries?.[oslo.method] : undefined;
+    if (query !== undefined) return this.answer(fate, oslo!, query, delivery, parsed.hints);
     let request: SpawnRequest;
     try {
       if (parsed.error !== null) throw parsed.error;
@@ -331,9 +338,19 @@ export class SpawnConsumer {
     }
   }
 
-  private succeed(fate: Fate, oslo: OsloMessage | null, notification: InstanceCreateEvent | null): void {
+  private succeed(fate: Fate, oslo: OsloMessage | null, notification: InstanceCreateEvent | null, result: unknown = null): void {
     if (notification) fate.steps.push(this.notificationStep(notification, fate));
-    if (oslo?.msg_id && oslo.reply_q) fate.steps.push(this.replyStep(oslo.reply_q, rpcReplyBody(oslo.msg_id, { result: null })));
+    if (oslo?.msg_id && oslo.reply_q) fate.steps.push(this.replyStep(oslo.reply_q, rpcReplyBody(oslo.msg_id, { result })));
+  }
+
+  /** A host query: its result as the reply; a query that fails is rejected (dead-lettered, its caller told why). */
+  private async answer(fate: Fate, oslo: OsloMessage, query: () => Promise<unknown>, delivery: Delivery, hints: MessageHints): Promise<'settle'> {
+    try {
+      this.succeed(fate, oslo, null, await query());
+    } catch (error) {
+      this.reject(fate, rejectionFor(error, hints, 0), delivery, oslo, null);
+    }
+    return 'settle';
   }
 
   private reject(

@@ -15,6 +15,7 @@ import {
   DEFAULT_SPAWN_RETRY,
   SpawnConsumer,
   type Delivery,
+  type SpawnConsumerDeps,
   type SpawnConsumerOptions,
 } from './spawn-consumer.js';
 import { consumedQueues, declareTopology, fanoutQueueName, rpcTopology, type Topology } from './topology.js';
@@ -30,6 +31,8 @@ export interface SpawnDaemonOptions {
 
 export interface SpawnDaemonDeps {
   spawner: Spawner;
+  /** Compute API methods answered from the host (SpawnConsumerDeps.queries). */
+  queries?: SpawnConsumerDeps['queries'];
   log: Logger;
   now?: () => Date;
 }
@@ -87,6 +90,7 @@ export class SpawnDaemon {
       {
         spawner: deps.spawner,
         publisher: this.rpc,
+        ...(deps.queries ? { queries: deps.queries } : {}),
         notify: this.notifier.enabled ? (event) => this.notifier.instanceCreate(event) : null,
         log: log.child('consumer'),
         ...(deps.now ? { now: deps.now } : {}),

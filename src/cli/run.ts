@@ -2,10 +2,13 @@ import { parseArgs } from 'node:util';
 import { readBusOptions } from '../bus/bus-options.js';
 import { SpawnDaemon } from '../bus/spawn-daemon.js';
 import { composeSpawner } from '../compute/compose.js';
+import { startComputeService, type ComputeService } from '../compute/compute-service.js';
+import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
 import { effectiveLines } from '../config/render.js';
 import { getLogger, setDebug } from '../log.js';
 import { VERSION } from '../version.js';
+import { hostUptime } from '../virt/host-uptime.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
 
@@ -15,7 +18,8 @@ Runs the daemon in the foreground (what the systemd unit starts): consumes build
 compute.<host> queue of [DEFAULT] transport_url and spawns the guests, and serves the metadata API on
 [DEFAULT] metadata_listen:metadata_listen_port when [DEFAULT] enabled_apis lists metadata. SIGTERM or SIGINT stops it after the
 builds in flight, waiting at most [DEFAULT] graceful_shutdown_timeout seconds (exit 0); SIGHUP re-reads
-[DEFAULT] debug.`;
+[DEFAULT] debug. With [placement] credentials it is a compute service of a Nova control plane: it
+registers as nova-compute through nova-conductor and reports its compute node to placement.`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: configFileOption, strict: true });
@@ -50,8 +54,20 @@ export async function run(args: string[]): Promise<number> {
   const { registry } = spawner;
   const metadataServer = metadataApiEnabled(config) ? await startMetadataServer({ config, registry, log: log.child('metadata_api') }) : null;
   if (metadataServer) log.info('metadata API listening', { address: metadataServer.address, port: metadataServer.port, instances: registry.size });
-  const daemon = new SpawnDaemon({ bus }, { spawner: spawner.pipeline, log: log.child('bus') });
+  const daemon = new SpawnDaemon({ bus }, { spawner: spawner.pipeline, queries: { get_host_uptime: hostUptime }, log: log.child('bus') });
   daemon.start();
+  // With placement credentials, a compute service of the control plane: it registers and reports its
+  // resources in the background, retrying a conductor or placement that does not answer yet.
+  let computeService: ComputeService | null = null;
+  if (controlPlaneConfigured(config)) {
+    computeService = startComputeService(config, bus, { connection: spawner.connection, log });
+    computeService.ready().then(
+      () => log.info('registered with the control plane: service up, compute node reported to placement', { host: config.DEFAULT.host }),
+      () => undefined,
+    );
+  } else {
+    log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
+  }
 
   // Signal handlers do not keep Node's event loop alive, and between two connection attempts nothing else may.
   const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -59,6 +75,7 @@ export async function run(args: string[]): Promise<number> {
   const graceSeconds = config.DEFAULT.graceful_shutdown_timeout;
   log.info(`received ${signal}: no new builds, waiting ${graceSeconds === 0 ? 'as long as they take' : `up to ${graceSeconds} s`} for the ${daemon.busy} in flight`);
   const finished = await daemon.stop(graceSeconds === 0 ? null : graceSeconds * 1000);
+  await computeService?.stop();
   await metadataServer?.close();
   await spawner.close();
   clearInterval(keepAlive);

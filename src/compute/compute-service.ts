@@ -1,0 +1,79 @@
+/**
+ * nova-spawnd as a compute service of a Nova control plane (when [placement] has credentials): the
+ * nova-compute service record and its heartbeat, the ComputeNode kept current from libvirt's host facts,
+ * and its resource provider, inventory and traits in placement, as nova-compute's init_host and
+ * update_available_resource keep them. Composed and started here; every option read once, at start.
+ */
+import type { BusOptions } from '../bus/bus-options.js';
+import { RpcClient } from '../bus/rpc-client.js';
+import { Adapter } from '../clients/adapter.js';
+import { PlacementClient } from '../clients/placement.js';
+import { sessionFromConfig } from '../clients/session.js';
+import { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
+import { ConductorApi } from '../conductor/conductor-api.js';
+import { ServiceReporter } from '../conductor/service-reporter.js';
+import type { NovaConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { HostResourceReader } from '../resources/host-resources.js';
+import { PlacementReporter } from '../resources/placement-reporter.js';
+import type { LibvirtConnection } from '../virt/connection.js';
+
+export interface ComputeService {
+  /** Resolves once the service is registered and its compute node saved and reported to placement. */
+  ready(): Promise<void>;
+  /** The ComputeNode keeper: the build and delete paths ask it to update after usage changed. */
+  readonly nodes: ComputeNodeKeeper;
+  stop(): Promise<void>;
+}
+
+export function startComputeService(config: NovaConfig, bus: BusOptions, deps: { connection: LibvirtConnection; log: Logger }): ComputeService {
+  const { log } = deps;
+  const defaults = config.DEFAULT;
+  const session = sessionFromConfig('placement', config.placement);
+  // run starts a compute service only when controlPlaneConfigured(config), which is what makes a session.
+  if (session === null) throw new Error('a compute service needs [placement] auth_type');
+  const placement = new PlacementReporter(new PlacementClient(new Adapter(session, 'placement', config.placement)), defaults, log.child('placement'));
+  const rpc = new RpcClient({
+    broker: bus.rpc,
+    name: `nova-spawnd:${bus.host}:rpc-client`,
+    controlExchange: bus.controlExchange,
+    queueMode: bus.queueMode,
+    responseTimeoutMs: defaults.rpc_response_timeout * 1000,
+    log: log.child('rpc_client'),
+  });
+  const conductor = new ConductorApi(rpc);
+  const services = new ServiceReporter({
+    conductor,
+    host: defaults.host,
+    reportIntervalS: defaults.report_interval,
+    enableNewServices: defaults.enable_new_services,
+    log: log.child('servicegroup'),
+  });
+  // libvirt's test driver is what the embedded default and the tests run on: as Nova's fake driver does, its
+  // node is named after [DEFAULT] host, so daemons on one machine are as many nodes (libvirt's hostname would
+  // give them one name, and placement a name clash). Real hypervisors are named by libvirt, as in Nova.
+  const testDriver = deps.connection.uri.startsWith('test:');
+  const reader = new HostResourceReader(deps.connection, defaults, testDriver ? { hypervisorHostname: defaults.host } : {});
+  const nodes = new ComputeNodeKeeper({
+    conductor,
+    host: defaults.host,
+    readResources: () => reader.read(),
+    ratios: defaults,
+    updateResourcesIntervalS: defaults.update_resources_interval,
+    log: log.child('resource_tracker'),
+    onUpdate: async (node) => placement.report(node, (await services.registered()).get('disabled') ?? false),
+  });
+  rpc.start();
+  services.start();
+  nodes.start();
+  return {
+    nodes,
+    ready: async () => {
+      await Promise.all([services.registered(), nodes.ready()]);
+    },
+    stop: async () => {
+      await Promise.all([services.stop(), nodes.stop()]);
+      await rpc.close();
+    },
+  };
+}
