@@ -14,6 +14,7 @@
  * unsaved changes, so the next save sends them.
  */
 import { RpcCallError } from '../bus/rpc-call-error.js';
+import type { NovaConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ComputeNodeFields, HVSpecFields } from '../nova/compute-objects.js';
 import { WireObject } from '../nova/wire-object.js';
@@ -21,15 +22,11 @@ import type { ComputeNodeSummary } from '../resources/compute-node-summary.js';
 import type { HostResources } from '../resources/host-resources.js';
 import type { ConductorApi } from './conductor-api.js';
 
-/** The allocation ratio options, under Nova's [DEFAULT] names. */
-export interface AllocationRatioOptions {
-  cpu_allocation_ratio: number | null;
-  initial_cpu_allocation_ratio: number;
-  ram_allocation_ratio: number | null;
-  initial_ram_allocation_ratio: number;
-  disk_allocation_ratio: number | null;
-  initial_disk_allocation_ratio: number;
-}
+/** The allocation ratio options. */
+export type AllocationRatioOptions = Pick<
+  NovaConfig['DEFAULT'],
+  'cpu_allocation_ratio' | 'initial_cpu_allocation_ratio' | 'ram_allocation_ratio' | 'initial_ram_allocation_ratio' | 'disk_allocation_ratio' | 'initial_disk_allocation_ratio'
+>;
 
 export interface ComputeNodeKeeperOptions {
   conductor: ConductorApi;

@@ -24,6 +24,7 @@ import { parseStringPromise } from 'xml2js';
 import { canonicalizeArchitecture } from '../virt/arch.js';
 import type { DomainResources, LibvirtConnection } from '../virt/connection.js';
 import { readHypervisorFacts, type HostCapabilities, type HypervisorFacts } from '../virt/host-capabilities.js';
+import type { NodeUsage } from './compute-node-summary.js';
 
 const GiB = 1024 ** 3;
 
@@ -43,13 +44,7 @@ export interface HVSpec {
 }
 
 /** The ComputeNode fields the host's resources give (everything but host, uuid, ids and the ratios). */
-export interface HostResources {
-  vcpus: number;
-  memory_mb: number;
-  local_gb: number;
-  vcpus_used: number;
-  memory_mb_used: number;
-  local_gb_used: number;
+export interface HostResources extends NodeUsage {
   free_ram_mb: number;
   free_disk_gb: number;
   disk_available_least: number;
