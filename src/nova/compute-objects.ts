@@ -3,6 +3,7 @@
  * the ones this compute reads or writes are typed; any other field the conductor sends is kept as it came.
  */
 import type { FieldMap, WireObject } from './wire-object.js';
+import type { NodeUsage } from '../resources/compute-node-summary.js';
 
 /** nova/objects/service.py Service 1.22. */
 export interface ServiceFields extends FieldMap {
@@ -32,17 +33,11 @@ export interface HVSpecFields extends FieldMap {
 }
 
 /** nova/objects/compute_node.py ComputeNode 1.19. */
-export interface ComputeNodeFields extends FieldMap {
+export interface ComputeNodeFields extends FieldMap, NodeUsage {
   id: number;
   uuid: string;
   service_id: number | null;
   host: string | null;
-  vcpus: number;
-  memory_mb: number;
-  local_gb: number;
-  vcpus_used: number;
-  memory_mb_used: number;
-  local_gb_used: number;
   hypervisor_type: string;
   hypervisor_version: number;
   hypervisor_hostname: string | null;
