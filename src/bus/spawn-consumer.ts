@@ -330,7 +330,7 @@ export class SpawnConsumer {
       // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
       if (attempt === 1) fate.startNotified = this.notify({ phase: 'start', source: { request }, context }, fate);
       this.deps.log.info('spawning', { ...fate.log, attempt });
-      return { kind: 'spawned', result: await this.deps.spawner.spawn(request) };
+      return { kind: 'spawned', result: await this.deps.spawner.spawn(request, { number: attempt, last: attempt >= this.options.retry.maxAttempts }) };
     } catch (error) {
       return { kind: 'failed', error };
     } finally {

@@ -116,7 +116,8 @@ export function buildInstanceMetadata(
   const ec2Source: Ec2Source = {
     instance,
     hostname,
-    ec2Ids: options.ec2Ids(instance),
+    // Nova's database ids when the control plane gave them (EC2Ids.get_by_instance), as Nova's own metadata has.
+    ec2Ids: instance.ec2_ids ?? options.ec2Ids(instance),
     ipInfo: ec2IpInfo(instance.network_info),
     security_groups: request.security_groups,
     block_device_mapping: instanceBlockMapping(instance.root_device_name, blockDevices),

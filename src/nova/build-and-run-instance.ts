@@ -26,6 +26,28 @@ const PATHS: RequestPaths = {
 };
 
 /**
+ * The cast as Nova's objects, for a compute service of a control plane that saves the instance back through
+ * nova-conductor: the Instance primitive exactly as the conductor sent it, so that each save sends Nova's
+ * Instance 2.7 with only what the build changed. A companion of the SpawnRequest (buildCastOf), not a field
+ * of it: the request stays one model of a spawn whichever way it arrived.
+ */
+export interface BuildCast {
+  /** The `instance` argument, an Instance 2.x primitive (WireObject.fromPrimitive reads it). */
+  instance: Record<string, unknown>;
+  /** The node the scheduler chose (`node`), null when the cast has none. */
+  node: string | null;
+  /** The request context as it came (the `_context_*` keys): the user's, which the compute's calls carry on. */
+  context: Record<string, unknown>;
+}
+
+const casts = new WeakMap<SpawnRequest, BuildCast>();
+
+/** The cast a SpawnRequest was decoded from; null for the plain JSON request (or a copy of a request). */
+export function buildCastOf(request: SpawnRequest): BuildCast | null {
+  return casts.get(request) ?? null;
+}
+
+/**
  * A build_and_run_instance cast (nova/compute/rpcapi.py; arguments as compute/manager.py takes them) ->
  * SpawnRequest. Arguments for scheduling, volumes and ports that Nova has already settled by the time it
  * casts (request_spec, filter_properties, requested_networks, block_device_mapping, node, limits,
@@ -48,7 +70,9 @@ export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): Spawn
     security_groups: nullableList(args, 'security_groups').map((group, index) => expectString(group, childPath('security_groups', index))),
     context: requestContext(message.context),
   };
-  return validateSpawnRequest(request, PATHS);
+  const validated = validateSpawnRequest(request, PATHS);
+  casts.set(validated, { instance: args.required('instance') as Record<string, unknown>, node: args.nullableString('node'), context: message.context });
+  return validated;
 }
 
 function nullableList(args: Fields, key: string): unknown[] {

@@ -11,6 +11,15 @@ export const NOVA_26_OBJECTS: Readonly<Record<string, readonly [string, readonly
   ComputeNodeList: ['1.17', ['ComputeNode']],
   DeviceBus: ['1.0', []],
   DeviceMetadata: ['1.0', ['DeviceBus']],
+  // The subclasses an InstanceDeviceMetadata's devices and their buses are on the wire (polymorphic fields: no
+  // object tree names them, but a cast's Instance carries them).
+  DiskMetadata: ['1.0', ['DeviceBus']],
+  IDEDeviceBus: ['1.0', []],
+  NetworkInterfaceMetadata: ['1.2', ['DeviceBus']],
+  PCIDeviceBus: ['1.0', []],
+  SCSIDeviceBus: ['1.0', []],
+  USBDeviceBus: ['1.0', []],
+  XenDeviceBus: ['1.0', []],
   EC2Ids: ['1.0', []],
   EC2InstanceMapping: ['1.0', []],
   Flavor: ['1.2', []],

@@ -127,6 +127,19 @@ export interface Instance {
   device_metadata: DeviceMetadata[];
   /** The guest's pinned vCPU numbers (the NUMA cells' pcpuset; meta_data.json dedicated_cpus). */
   dedicated_cpus: number[];
+  /**
+   * Nova's EC2Ids for the instance (the EC2InstanceMapping and S3ImageMapping rows of its database), when a
+   * control plane gave them; without them the metadata derives EC2 ids itself (metadata/ec2-ids.ts).
+   */
+  ec2_ids?: NovaEc2Ids;
+}
+
+/** nova.objects.EC2Ids: i-%08x, ami-%08x, aki-%08x, ari-%08x of Nova's database ids. */
+export interface NovaEc2Ids {
+  instance_id: string;
+  ami_id: string | null;
+  kernel_id: string | null;
+  ramdisk_id: string | null;
 }
 
 /** A personality file: `injected_files` of build_and_run_instance, decoded. */
