@@ -54,10 +54,9 @@ export async function run(args: string[]): Promise<number> {
   const { registry } = spawner;
   const metadataServer = metadataApiEnabled(config) ? await startMetadataServer({ config, registry, log: log.child('metadata_api') }) : null;
   if (metadataServer) log.info('metadata API listening', { address: metadataServer.address, port: metadataServer.port, instances: registry.size });
-  const daemon = new SpawnDaemon({ bus }, { spawner: spawner.pipeline, queries: { get_host_uptime: hostUptime }, log: log.child('bus') });
-  daemon.start();
   // With placement credentials, a compute service of the control plane: it registers and reports its
-  // resources in the background, retrying a conductor or placement that does not answer yet.
+  // resources in the background, retrying a conductor or placement that does not answer yet, and its builds
+  // are Nova's (each step saved through nova-conductor, a failure an ERROR with its fault).
   let computeService: ComputeService | null = null;
   if (controlPlaneConfigured(config)) {
     computeService = startComputeService(config, bus, { connection: spawner.connection, log });
@@ -68,6 +67,9 @@ export async function run(args: string[]): Promise<number> {
   } else {
     log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
   }
+  const builds = computeService ? computeService.builds(spawner.pipeline) : spawner.pipeline;
+  const daemon = new SpawnDaemon({ bus }, { spawner: builds, queries: { get_host_uptime: hostUptime }, log: log.child('bus') });
+  daemon.start();
 
   // Signal handlers do not keep Node's event loop alive, and between two connection attempts nothing else may.
   const keepAlive = setInterval(() => undefined, 2 ** 30);

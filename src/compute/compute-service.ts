@@ -17,12 +17,19 @@ import type { Logger } from '../log.js';
 import { HostResourceReader } from '../resources/host-resources.js';
 import { PlacementReporter } from '../resources/placement-reporter.js';
 import type { LibvirtConnection } from '../virt/connection.js';
+import { NovaBuild } from './build.js';
+import type { Spawner } from './spawner.js';
 
 export interface ComputeService {
   /** Resolves once the service is registered and its compute node saved and reported to placement. */
   ready(): Promise<void>;
   /** The ComputeNode keeper: the build and delete paths ask it to update after usage changed. */
   readonly nodes: ComputeNodeKeeper;
+  /**
+   * The spawner the bus consumes builds with: Nova's build (build.ts) around `pipeline`, every step saved
+   * through nova-conductor, failures recorded as faults and ERROR, allocations removed.
+   */
+  builds(pipeline: Spawner): Spawner;
   stop(): Promise<void>;
 }
 
@@ -32,7 +39,8 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
   const session = sessionFromConfig('placement', config.placement);
   // run starts a compute service only when controlPlaneConfigured(config), which is what makes a session.
   if (session === null) throw new Error('a compute service needs [placement] auth_type');
-  const placement = new PlacementReporter(new PlacementClient(new Adapter(session, 'placement', config.placement)), defaults, log.child('placement'));
+  const placementClient = new PlacementClient(new Adapter(session, 'placement', config.placement));
+  const placement = new PlacementReporter(placementClient, defaults, log.child('placement'));
   const rpc = new RpcClient({
     broker: bus.rpc,
     name: `nova-spawnd:${bus.host}:rpc-client`,
@@ -68,6 +76,8 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
   nodes.start();
   return {
     nodes,
+    builds: (pipeline) =>
+      new NovaBuild(pipeline, { conductor, placement: placementClient, nodes, connection: deps.connection, host: defaults.host, log: log.child('compute') }),
     ready: async () => {
       await Promise.all([services.registered(), nodes.ready()]);
     },

@@ -1,0 +1,370 @@
+/**
+ * A build as Nova's compute manager takes one to ACTIVE or ERROR (nova/compute/manager.py
+ * _do_build_and_run_instance, _build_and_run_instance, _build_resources), around the spawn pipeline: the
+ * Spawner of a compute service of a control plane. Every step is saved through nova-conductor with the
+ * user's request context, on the Instance the conductor cast (Instance 2.7, only what changed):
+ *   InstanceActionEvent.event_start(uuid, "compute__do_build_and_run_instance", host)
+ *   Instance.save [vm_state=building, task_state=None]           expected_task_state (scheduling, None)
+ *   Instance.save [host, node, launched_on, system_metadata]       (the resource tracker's instance_claim)
+ *   Instance.save [task_state=networking]                         expected_task_state (None,)
+ *   Instance.save [task_state=block_device_mapping]
+ *   Instance.save [task_state=spawning]                           expected_task_state block_device_mapping
+ *   the EC2 ids of Nova's database (EC2Ids.get_by_instance: EC2InstanceMapping made when first asked for),
+ *   the pipeline spawns (the drive and the metadata service carry Nova's i-%08x),
+ *   Instance.save [vm_state=active, power_state=1, task_state=None, launched_at]   expected spawning
+ *   ComputeNode updated; event_finish_with_failure(exc_val None)
+ * A failure that is final (permanent, or transient with no attempt left): InstanceFault.create with the
+ * reason (compute_utils.add_instance_fault_from_exc), host/node/launched_on cleared and vm_state error,
+ * task_state None (_nil_out_instance_obj_host_and_node, _set_instance_obj_error_state), the allocations
+ * removed from placement, the event finished with the error; the domain is gone already (the pipeline
+ * undefines what it defined). A transient failure with attempts left leaves the instance spawning and the
+ * event open: the bus brings the message back.
+ *
+ * At least once, never twice: the instance is read first (Instance.get_by_uuid), and the steps it has
+ * already passed (a retried or redelivered build) are not saved again, nor its event started again. A build
+ * of an instance the user deleted meanwhile (InstanceNotFound, task_state deleting,
+ * UnexpectedDeletingTaskStateError) stops: its domain is undefined, nothing is set to ERROR, and the
+ * allocations are nova-api's delete to remove. Unlike Nova, whose _do_build_and_run_instance returns FAILED
+ * instead of raising (so its event says Success), a failed build's event says Error, with the reason.
+ */
+import { RpcCallError } from '../bus/rpc-call-error.js';
+import type { PlacementClient } from '../clients/placement.js';
+import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
+import type { ConductorApi } from '../conductor/conductor-api.js';
+import type { Logger, LogContext } from '../log.js';
+import { buildCastOf, type BuildCast } from '../nova/build-and-run-instance.js';
+import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
+import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
+import type { LibvirtConnection } from '../virt/connection.js';
+import { SpawnFailed } from './spawn-failed.js';
+import type { SpawnResult } from './spawn-result.js';
+import type { SpawnAttempt, Spawner } from './spawner.js';
+
+/** wrap_instance_event(prefix='compute') on _do_build_and_run_instance. */
+export const BUILD_EVENT = 'compute__do_build_and_run_instance';
+
+/** nova.compute.power_state.RUNNING. */
+const RUNNING = 1;
+/** The fault message column: utils.safe_truncate(message, 255). */
+const FAULT_MESSAGE_CHARS = 255;
+
+/**
+ * The build did not go on, and is not to be recorded as failed: the instance was deleted meanwhile, or its
+ * build was finished (ERROR) or taken over by another host before this delivery. Permanent, so the bus
+ * does not try again.
+ */
+export class BuildStopped extends SpawnFailed {
+  constructor(
+    uuid: string,
+    reason: string,
+    /** The instance was deleted (or is being deleted): a domain of it must go. */
+    readonly deleted: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(uuid, 'build', false, reason, options);
+  }
+}
+
+export interface NovaBuildDeps {
+  conductor: ConductorApi;
+  placement: Pick<PlacementClient, 'deleteAllocations'>;
+  nodes: Pick<ComputeNodeKeeper, 'update' | 'buildFailed' | 'buildSucceeded' | 'node'>;
+  /** For a build stopped by a delete: its domain, if it got one, is destroyed and undefined. */
+  connection: Pick<LibvirtConnection, 'lookupByUuid' | 'destroy' | 'undefine'>;
+  /** [DEFAULT] host. */
+  host: string;
+  log: Logger;
+  now?: () => Date;
+}
+
+type InstanceRecord = WireObject;
+
+/** How far a build has come, as the instance in Nova's database shows it. */
+enum Reached {
+  Scheduled = 0,
+  Building = 1,
+  Claimed = 2,
+  Networking = 3,
+  BlockDeviceMapping = 4,
+  Spawning = 5,
+  Active = 6,
+}
+
+const TASK_STATE_REACHED: Readonly<Record<string, Reached>> = {
+  networking: Reached.Networking,
+  block_device_mapping: Reached.BlockDeviceMapping,
+  spawning: Reached.Spawning,
+};
+
+/**
+ * The conductor's database was busy or away (oslo.db's DBConnectionError, DBDeadlock; SQLAlchemy's
+ * OperationalError, e.g. sqlite's "database is locked"): the same save may succeed a moment later.
+ */
+function databaseBusy(error: RpcCallError): boolean {
+  const remote = error.remote;
+  if (remote === null) return false;
+  return ['DBConnectionError', 'DBDeadlock', 'OperationalError'].includes(remote.className) || /database is locked/.test(remote.message);
+}
+
+/**
+ * The fault's message, what `openstack server show` tells the user (Nova: the exception's reason, 255
+ * characters at most): the error's own reason when it states one apart from where it happened (an image's
+ * temporary file, say), else the failure's reason.
+ */
+function faultMessage(failure: SpawnFailed): string {
+  const cause = failure.cause as { name?: unknown; reason?: unknown; image?: unknown } | undefined;
+  if (cause !== undefined && typeof cause.reason === 'string' && typeof cause.name === 'string') {
+    return `${cause.name}: ${typeof cause.image === 'string' ? `image ${cause.image}: ` : ''}${cause.reason}`;
+  }
+  return failure.reason;
+}
+
+/** The Spawner of a compute service of a control plane: Nova's build around `pipeline`. */
+export class NovaBuild implements Spawner {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly pipeline: Spawner,
+    private readonly deps: NovaBuildDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** A plain JSON request (no cast) is spawned as in standalone mode: Nova knows nothing of it. */
+  spawn(request: SpawnRequest, attempt: SpawnAttempt = { number: 1, last: true }): Promise<SpawnResult> {
+    const cast = buildCastOf(request);
+    if (cast === null) return this.pipeline.spawn(request, attempt);
+    return new Build(this.pipeline, this.deps, this.now, request, cast, attempt).run();
+  }
+}
+
+/** One attempt at one build. */
+class Build {
+  private readonly uuid: string;
+  private readonly context: Record<string, unknown>;
+  private readonly log: LogContext;
+  private instance!: InstanceRecord;
+  private eventStarted = false;
+
+  constructor(
+    private readonly pipeline: Spawner,
+    private readonly deps: NovaBuildDeps,
+    private readonly now: () => Date,
+    private readonly request: SpawnRequest,
+    private readonly cast: BuildCast,
+    private readonly attempt: SpawnAttempt,
+  ) {
+    this.uuid = request.instance.uuid;
+    this.context = cast.context;
+    this.log = { instance: this.uuid, request_id: request.context.request_id ?? undefined, attempt: attempt.number };
+  }
+
+  async run(): Promise<SpawnResult> {
+    try {
+      return await this.build();
+    } catch (error) {
+      const failure = this.asFailure(error);
+      if (failure instanceof BuildStopped) {
+        this.deps.log.info(`build stopped: ${failure.reason}`, this.log);
+        if (failure.deleted) await this.undefineQuietly();
+      } else if (!failure.transient || this.attempt.last) {
+        await this.recordFailure(failure);
+      } else {
+        this.deps.log.warning(`build attempt failed, the instance stays ${String(this.instance?.get('task_state') ?? 'building')}: ${failure.message}`, this.log);
+      }
+      throw failure;
+    }
+  }
+
+  private async build(): Promise<SpawnResult> {
+    const { deps } = this;
+    try {
+      this.instance = WireObject.fromPrimitive(this.cast.instance, 'instance', 'Instance');
+    } catch (error) {
+      throw new SpawnFailed(this.uuid, 'build', false, `the cast's instance cannot be saved back: ${(error as Error).message}`, { cause: error });
+    }
+    this.instance.resetChanges();
+    const reached = await this.reached();
+    this.eventStarted = reached > Reached.Scheduled;
+    if (reached === Reached.Scheduled) {
+      await this.call(() => deps.conductor.classAction('InstanceActionEvent', 'event_start', [this.uuid, BUILD_EVENT], { want_result: false, host: deps.host }, this.context), 'event_start');
+      this.eventStarted = true;
+    }
+    if (reached < Reached.Building) {
+      deps.log.debug('Starting instance...', this.log);
+      // Nova gives up quietly here (build_results.FAILED): another build or a delete has the instance.
+      await this.save({ vm_state: 'building', task_state: null }, ['scheduling', null], { unexpected: 'stop' });
+    }
+    if (reached < Reached.Claimed) {
+      // rt.instance_claim: the instance is this host's; _build_and_run_instance caches the boot roles.
+      const roles = Array.isArray(this.context['roles']) ? (this.context['roles'] as unknown[]).join(',') : '';
+      const systemMetadata = { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), boot_roles: roles };
+      await this.save({ host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: systemMetadata as FieldValue }, undefined);
+    }
+    if (reached < Reached.Networking) await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
+    if (reached < Reached.BlockDeviceMapping) await this.save({ vm_state: 'building', task_state: 'block_device_mapping' }, undefined);
+    if (reached < Reached.Spawning) await this.save({ vm_state: 'building', task_state: 'spawning' }, ['block_device_mapping']);
+
+    const ec2Ids = await this.ec2Ids();
+    const request: SpawnRequest = { ...this.request, instance: { ...this.request.instance, ec2_ids: ec2Ids } };
+    const result = await this.pipeline.spawn(request, this.attempt);
+
+    if (reached < Reached.Active) {
+      // _update_instance_after_spawn: configdrive.update_instance before launched_at is set.
+      const changes: Record<string, FieldValue> = { power_state: RUNNING, vm_state: 'active', task_state: null };
+      if (result.drive !== 'none' && !this.instance.get('config_drive')) changes['config_drive'] = 'True';
+      changes['launched_at'] = novaDateTime(this.now());
+      await this.save(changes, ['spawning']);
+    }
+    deps.nodes.buildSucceeded();
+    await this.updateNode();
+    await this.finishEvent(null, null);
+    deps.log.info(`instance ${reached === Reached.Active ? 'was ACTIVE already' : 'is ACTIVE'}`, { ...this.log, domain: result.domain });
+    return result;
+  }
+
+  /** Instance.get_by_uuid: where the build is. Stops the build of a deleted instance or one not ours. */
+  private async reached(): Promise<Reached> {
+    const current = (await this.call(
+      () => this.deps.conductor.classActionObject('Instance', 'get_by_uuid', 'Instance', [this.uuid], { expected_attrs: [] }, this.context),
+      'Instance.get_by_uuid',
+    )) as InstanceRecord | null;
+    if (current === null) throw new BuildStopped(this.uuid, 'the instance is gone', true);
+    const vmState = current.get('vm_state') ?? null;
+    const taskState = current.get('task_state') ?? null;
+    const host = current.get('host') ?? null;
+    if (taskState === 'deleting' || vmState === 'deleted' || vmState === 'soft-delete') throw new BuildStopped(this.uuid, `the instance is being deleted (vm_state ${String(vmState)}, task_state ${String(taskState)})`, true);
+    if (host !== null && host !== this.deps.host) throw new BuildStopped(this.uuid, `the instance is on host ${String(host)} now`, false);
+    if (vmState === 'active' && taskState === null) return Reached.Active;
+    if (vmState !== 'building') throw new BuildStopped(this.uuid, `the instance is ${String(vmState)} (task_state ${String(taskState)}), not building`, false);
+    if (taskState === 'scheduling') return Reached.Scheduled;
+    if (taskState === null) return host === null ? Reached.Building : Reached.Claimed;
+    const reached = TASK_STATE_REACHED[String(taskState)];
+    if (reached === undefined || host === null) throw new BuildStopped(this.uuid, `the instance's task_state is ${String(taskState)}`, false);
+    return reached;
+  }
+
+  /** The node to record: the scheduler's choice, else the node this host reports. */
+  private nodeName(): string {
+    return this.cast.node ?? this.deps.nodes.node?.hypervisor_hostname ?? this.deps.host;
+  }
+
+  /**
+   * instance.ec2_ids: set in the cast when the conductor's Instance.create loaded them; else
+   * EC2Ids.get_by_instance, which makes the EC2InstanceMapping (and S3ImageMapping) rows when missing.
+   */
+  private async ec2Ids(): Promise<NovaEc2Ids> {
+    let ids = this.instance.get('ec2_ids');
+    if (!(ids instanceof WireObject)) {
+      ids = (await this.call(() => this.deps.conductor.classActionObject('EC2Ids', 'get_by_instance', 'EC2Ids', [this.instance], {}, this.context), 'EC2Ids.get_by_instance')) ?? undefined;
+    }
+    if (!(ids instanceof WireObject) || typeof ids.get('instance_id') !== 'string') {
+      throw new SpawnFailed(this.uuid, 'build', false, 'Nova gave no EC2 ids for the instance');
+    }
+    const text = (field: string): string | null => (typeof ids.get(field) === 'string' ? (ids.get(field) as string) : null);
+    return { instance_id: ids.get('instance_id') as string, ami_id: text('ami_id'), kernel_id: text('kernel_id'), ramdisk_id: text('ramdisk_id') };
+  }
+
+  /**
+   * Instance.save(expected_task_state) with `changes` set. A delete meanwhile stops the build; another
+   * unexpected task state is a failure of the build (BuildAbortException), or, on the first save, a stop.
+   */
+  private async save(changes: Record<string, FieldValue>, expected: (string | null)[] | undefined, options: { unexpected?: 'stop' | 'fail' } = {}): Promise<void> {
+    for (const [field, value] of Object.entries(changes)) this.instance.set(field, value);
+    const kwargs = expected === undefined ? {} : { expected_task_state: expected };
+    const began = Date.now();
+    try {
+      await this.deps.conductor.objectAction(this.instance, 'save', [], kwargs, this.context);
+    } catch (error) {
+      const remote = error instanceof RpcCallError ? error.remote?.className ?? null : null;
+      if (remote === 'InstanceNotFound' || remote === 'UnexpectedDeletingTaskStateError') {
+        throw new BuildStopped(this.uuid, `the instance was deleted during the build (${remote})`, true, { cause: error });
+      }
+      if (remote === 'UnexpectedTaskStateError' && options.unexpected === 'stop') {
+        throw new BuildStopped(this.uuid, (error as RpcCallError).remote!.message, false, { cause: error });
+      }
+      throw error;
+    }
+    this.deps.log.debug('instance saved', { ...this.log, changes: Object.keys(changes).join(','), ms: Date.now() - began });
+  }
+
+  /** A call to the conductor; a lost conductor or broker is a transient failure of the build. */
+  private async call<T>(work: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof RpcCallError && error.remote?.className === 'InstanceNotFound') throw new BuildStopped(this.uuid, 'the instance is gone', true, { cause: error });
+      throw this.asFailure(error, what);
+    }
+  }
+
+  private asFailure(error: unknown, what = 'build'): SpawnFailed {
+    if (error instanceof SpawnFailed) return error;
+    if (error instanceof RpcCallError) return new SpawnFailed(this.uuid, 'conductor', error.retryable || databaseBusy(error), `${what}: ${error.message}`, { cause: error });
+    return new SpawnFailed(this.uuid, 'build', false, `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  }
+
+  /**
+   * The failure is final: what _do_build_and_run_instance does when it will not reschedule, and what
+   * _locked_do_build_and_run_instance does for a FAILED build. Each part is tried whatever the others do.
+   */
+  private async recordFailure(failure: SpawnFailed): Promise<void> {
+    const { deps } = this;
+    const reason = faultMessage(failure);
+    const message = reason.length > FAULT_MESSAGE_CHARS ? reason.slice(0, FAULT_MESSAGE_CHARS) : reason;
+    const details = `${failure.message}\n${failure.stack ?? ''}`;
+    deps.log.error(`build failed, the instance goes to ERROR: ${failure.message}`, this.log);
+    await this.quietly('InstanceFault.create', async () => {
+      const fault = new WireObject('InstanceFault', { host: deps.host, instance_uuid: this.uuid, code: 500, message, details });
+      await deps.conductor.objectAction(fault, 'create', [], {}, this.context);
+    });
+    if (this.instance !== undefined) {
+      await this.quietly('Instance.save (ERROR)', async () => {
+        try {
+          await this.save({ host: null, node: null, launched_on: null, vm_state: 'error', task_state: null }, undefined);
+        } catch (error) {
+          // _set_instance_obj_error_state: an instance destroyed from under us is left so.
+          if (!(error instanceof BuildStopped)) throw error;
+        }
+      });
+    }
+    await this.quietly('DELETE /allocations', async () => {
+      await deps.placement.deleteAllocations(this.uuid);
+    });
+    deps.nodes.buildFailed();
+    await this.updateNode();
+    if (this.eventStarted) await this.finishEvent(message, details);
+  }
+
+  /** event_finish_with_failure as serialize_args sends it: exc_val and exc_tb as text, None on success. */
+  private async finishEvent(excVal: string | null, excTb: string | null): Promise<void> {
+    await this.quietly('event_finish_with_failure', async () => {
+      await this.deps.conductor.classAction('InstanceActionEvent', 'event_finish_with_failure', [this.uuid, BUILD_EVENT], { exc_val: excVal, exc_tb: excTb, want_result: false }, this.context);
+    });
+  }
+
+  private async updateNode(): Promise<void> {
+    await this.quietly('ComputeNode update', () => this.deps.nodes.update());
+  }
+
+  private async quietly(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.log.warning(`${what} failed: ${(error as Error).message}`, this.log);
+    }
+  }
+
+  /** A build stopped by a delete leaves no domain behind (the instance directory is kept, as after a failure). */
+  private async undefineQuietly(): Promise<void> {
+    try {
+      const domain = await this.deps.connection.lookupByUuid(this.uuid);
+      if (domain === null) return;
+      if (domain.state === 'running') await this.deps.connection.destroy(domain.name);
+      await this.deps.connection.undefine(domain.name);
+      this.deps.log.info('domain undefined: its instance was deleted', { ...this.log, domain: domain.name });
+    } catch (error) {
+      this.deps.log.warning(`could not undefine the domain of the stopped build: ${(error as Error).message}`, this.log);
+    }
+  }
+}
