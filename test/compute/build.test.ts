@@ -1,0 +1,250 @@
+/**
+ * NovaBuild's decisions, as a pure unit test: a real build_and_run_instance cast made by Nova's own code
+ * (test/helpers/nova_wire_body.py), and stand-ins for the conductor (an RpcCaller that keeps the instance's
+ * row and checks expected_task_state as Nova's database does), the pipeline, placement and libvirt. What a
+ * real nova-conductor makes of the same calls is test/cli/build-control-plane.test.ts.
+ */
+import { RpcCallError } from '../../src/bus/rpc-call-error.js';
+import { decodeBody } from '../../src/bus/oslo-envelope.js';
+import { BUILD_EVENT, BuildStopped, NovaBuild } from '../../src/compute/build.js';
+import { SpawnFailed } from '../../src/compute/spawn-failed.js';
+import type { SpawnResult } from '../../src/compute/spawn-result.js';
+import type { SpawnAttempt, Spawner } from '../../src/compute/spawner.js';
+import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
+import { getLogger } from '../../src/log.js';
+import { spawnRequestFromBuildAndRunInstance } from '../../src/nova/build-and-run-instance.js';
+import type { SpawnRequest } from '../../src/nova/spawn-request.js';
+import { FULL, INSTANCE_UUID } from '../nova/nova-scenarios.js';
+import { novaWireBody } from '../nova/wire-bodies.js';
+
+const HOST = 'compute-1';
+
+interface Row {
+  vm_state: string | null;
+  task_state: string | null;
+  host: string | null;
+  deleted?: boolean;
+}
+
+interface Call {
+  method: string;
+  what: string;
+  changes?: Record<string, unknown>;
+  kwargs: Record<string, unknown>;
+}
+
+function remoteError(className: string, message = className): RpcCallError {
+  return new RpcCallError('RemoteError', 'object_action to conductor', message, { module: 'nova.exception', className, message, args: [], kwargs: {} });
+}
+
+function primitive(name: string, data: Record<string, unknown>): Record<string, unknown> {
+  return { 'nova_object.name': name, 'nova_object.namespace': 'nova', 'nova_object.version': name === 'Instance' ? '2.7' : '1.0', 'nova_object.data': data };
+}
+
+/** nova-conductor with a database of one instance row: saves check expected_task_state as instance_update does. */
+class Conductor implements RpcCaller {
+  readonly calls: Call[] = [];
+  failSave: ((changes: Record<string, unknown>) => RpcCallError | null) | null = null;
+
+  constructor(readonly row: Row) {}
+
+  async call(_target: unknown, _context: Record<string, unknown>, method: string, args: Record<string, unknown>): Promise<unknown> {
+    if (method === 'object_class_action_versions') {
+      const what = `${String(args['objname'])}.${String(args['objmethod'])}`;
+      this.calls.push({ method, what, kwargs: args['kwargs'] as Record<string, unknown> });
+      if (what === 'Instance.get_by_uuid') {
+        if (this.row.deleted) throw remoteError('InstanceNotFound');
+        return primitive('Instance', { uuid: INSTANCE_UUID, vm_state: this.row.vm_state, task_state: this.row.task_state, host: this.row.host });
+      }
+      if (what === 'EC2Ids.get_by_instance') return primitive('EC2Ids', { instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
+      return null;
+    }
+    const objinst = args['objinst'] as Record<string, unknown>;
+    const name = objinst['nova_object.name'] as string;
+    const data = objinst['nova_object.data'] as Record<string, unknown>;
+    const changed = (objinst['nova_object.changes'] as string[] | undefined) ?? [];
+    const changes = Object.fromEntries(changed.map((field) => [field, data[field]]));
+    const kwargs = args['kwargs'] as Record<string, unknown>;
+    this.calls.push({ method, what: `${name}.${String(args['objmethod'])}`, changes, kwargs });
+    if (name === 'InstanceFault') return [{ id: 1 }, null];
+    const failure = this.failSave?.(changes) ?? null;
+    if (failure) throw failure;
+    if (this.row.deleted) throw remoteError('InstanceNotFound');
+    const expected = kwargs['expected_task_state'] as (string | null)[] | undefined;
+    if (expected !== undefined && !expected.includes(this.row.task_state)) {
+      throw remoteError(this.row.task_state === 'deleting' ? 'UnexpectedDeletingTaskStateError' : 'UnexpectedTaskStateError');
+    }
+    for (const field of ['vm_state', 'task_state', 'host'] as const) if (field in changes) this.row[field] = changes[field] as string | null;
+    return [{}, null];
+  }
+
+  /** The calls, each as "what [changes] expected". */
+  get story(): string[] {
+    return this.calls.map(({ what, changes, kwargs }) => {
+      const expected = kwargs['expected_task_state'];
+      return [what, changes && Object.keys(changes).length > 0 ? JSON.stringify(changes) : '', expected === undefined ? '' : `expected ${JSON.stringify(expected)}`]
+        .filter((part) => part !== '')
+        .join(' ');
+    });
+  }
+}
+
+class Pipeline implements Spawner {
+  readonly requests: SpawnRequest[] = [];
+  failure: SpawnFailed | null = null;
+
+  async spawn(request: SpawnRequest, _attempt?: SpawnAttempt): Promise<SpawnResult> {
+    this.requests.push(request);
+    if (this.failure) throw this.failure;
+    return { uuid: request.instance.uuid, domain: 'instance-0000002a', outcome: 'spawned', drive: 'created' };
+  }
+}
+
+let cast: SpawnRequest;
+
+beforeAll(async () => {
+  const wire = await novaWireBody('full', '6.0');
+  const decoded = decodeBody(wire.body, wire.content_type);
+  if (decoded.kind !== 'oslo') throw new Error('expected an oslo envelope');
+  cast = spawnRequestFromBuildAndRunInstance(decoded.message);
+}, 60_000);
+
+function setup(row: Row) {
+  const conductor = new Conductor(row);
+  const pipeline = new Pipeline();
+  const deleted: string[] = [];
+  const undefined_: string[] = [];
+  const nodes = { updates: 0, failed: 0, succeeded: 0 };
+  const build = new NovaBuild(pipeline, {
+    conductor: new ConductorApi(conductor),
+    placement: { deleteAllocations: async (consumer: string) => (deleted.push(consumer), true) },
+    nodes: {
+      node: null,
+      update: async () => (nodes.updates++, null as never),
+      buildFailed: () => void nodes.failed++,
+      buildSucceeded: () => void nodes.succeeded++,
+    },
+    connection: {
+      lookupByUuid: async () => ({ name: 'instance-0000002a', uuid: INSTANCE_UUID, state: 'running' as const }),
+      destroy: async () => undefined,
+      undefine: async (name: string) => void undefined_.push(name),
+    },
+    host: HOST,
+    log: getLogger('test'),
+    now: () => new Date('2026-12-02T03:04:05.678Z'),
+  });
+  return { conductor, pipeline, deleted, undefined: undefined_, nodes, build };
+}
+
+test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipeline, the event started and finished', async () => {
+  const { conductor, pipeline, nodes, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  await expect(build.spawn(cast, { number: 1, last: false })).resolves.toMatchObject({ outcome: 'spawned' });
+  expect(conductor.story).toEqual([
+    'Instance.get_by_uuid',
+    'InstanceActionEvent.event_start',
+    'Instance.save {"task_state":null,"vm_state":"building"} expected ["scheduling",null]',
+    expect.stringMatching(/^Instance\.save \{"host":"compute-1","launched_on":"compute-1","node":"compute-1","system_metadata":\{.*"boot_roles":/),
+    'Instance.save {"task_state":"networking","vm_state":"building"} expected [null]',
+    'Instance.save {"task_state":"block_device_mapping","vm_state":"building"}',
+    'Instance.save {"task_state":"spawning","vm_state":"building"} expected ["block_device_mapping"]',
+    'EC2Ids.get_by_instance',
+    'Instance.save {"launched_at":"2026-12-02T03:04:05Z","power_state":1,"task_state":null,"vm_state":"active"} expected ["spawning"]',
+    'InstanceActionEvent.event_finish_with_failure',
+  ]);
+  expect(conductor.calls[1]!.kwargs).toEqual({ want_result: false, host: HOST });
+  expect(conductor.calls.at(-1)!.kwargs).toEqual({ exc_val: null, exc_tb: null, want_result: false });
+  expect(pipeline.requests).toHaveLength(1);
+  expect(pipeline.requests[0]!.instance.ec2_ids).toEqual({ instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
+  expect(nodes).toEqual({ updates: 1, failed: 0, succeeded: 1 });
+  expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
+});
+
+test('a build redelivered after it reached spawning: no event started again, no save repeated, and ACTIVE', async () => {
+  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'spawning', host: HOST });
+  await build.spawn(cast);
+  expect(conductor.story).toEqual([
+    'Instance.get_by_uuid',
+    'EC2Ids.get_by_instance',
+    expect.stringMatching(/^Instance\.save .*"vm_state":"active"\} expected \["spawning"\]$/),
+    'InstanceActionEvent.event_finish_with_failure',
+  ]);
+  expect(pipeline.requests).toHaveLength(1);
+});
+
+test('a build redelivered once ACTIVE: the pipeline (idempotent) is asked, nothing is saved', async () => {
+  const { conductor, build } = setup({ vm_state: 'active', task_state: null, host: HOST });
+  await build.spawn(cast);
+  expect(conductor.story.filter((line) => line.startsWith('Instance.save'))).toEqual([]);
+});
+
+test('a transient failure with attempts left: no fault, no ERROR, allocations kept, the event left open', async () => {
+  const { conductor, pipeline, deleted, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
+  expect(conductor.story.filter((line) => /Fault|error|event_finish/.test(line))).toEqual([]);
+  expect(deleted).toEqual([]);
+  expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'spawning', host: HOST });
+});
+
+test('a permanent failure: the fault with the reason, host cleared and ERROR, allocations deleted, the event finished with the error', async () => {
+  const { conductor, pipeline, deleted, nodes, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
+  await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
+  const fault = conductor.calls.find((call) => call.what === 'InstanceFault.create')!;
+  expect(fault.changes).toMatchObject({ host: HOST, instance_uuid: INSTANCE_UUID, code: 500, message: 'ImageUnacceptable: image img-1: content is qcow2 but disk_format says raw' });
+  expect(conductor.story).toContain('Instance.save {"host":null,"launched_on":null,"node":null,"task_state":null,"vm_state":"error"}');
+  expect(conductor.row).toEqual({ vm_state: 'error', task_state: null, host: null });
+  expect(deleted).toEqual([INSTANCE_UUID]);
+  expect(nodes.failed).toBe(1);
+  const finish = conductor.calls.at(-1)!;
+  expect(finish.what).toBe('InstanceActionEvent.event_finish_with_failure');
+  expect(finish.kwargs).toMatchObject({ exc_val: fault.changes!['message'], exc_tb: expect.stringContaining('SpawnFailed') });
+});
+
+test('a transient failure on the last attempt is final: ERROR', async () => {
+  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBe(pipeline.failure);
+  expect(conductor.row.vm_state).toBe('error');
+});
+
+test('a busy conductor database is transient; the retry resumes where the first attempt stopped', async () => {
+  const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  conductor.failSave = (changes) => ('host' in changes ? remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') : null);
+  const failure = (await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error)) as SpawnFailed;
+  expect(failure).toBeInstanceOf(SpawnFailed);
+  expect(failure.transient).toBe(true);
+  expect(conductor.row).toEqual({ vm_state: 'building', task_state: null, host: null });
+  conductor.failSave = null;
+  conductor.calls.length = 0;
+  await build.spawn(cast, { number: 2, last: false });
+  expect(conductor.story.slice(0, 2)).toEqual(['Instance.get_by_uuid', expect.stringMatching(/^Instance\.save \{"host":"compute-1"/)]);
+  expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
+});
+
+test('an instance deleted during the build: the build stops, its domain is undefined, nothing is set to ERROR', async () => {
+  const { conductor, deleted, undefined: undefinedDomains, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  conductor.failSave = (changes) => (changes['task_state'] === 'spawning' ? remoteError('UnexpectedDeletingTaskStateError') : null);
+  const failure = await build.spawn(cast).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(BuildStopped);
+  expect((failure as BuildStopped).transient).toBe(false);
+  expect(undefinedDomains).toEqual(['instance-0000002a']);
+  expect(deleted).toEqual([]);
+  expect(conductor.story.filter((line) => /Fault|"error"/.test(line))).toEqual([]);
+});
+
+test('an instance gone before the build: stopped at once, nothing saved', async () => {
+  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null, deleted: true });
+  await expect(build.spawn(cast)).rejects.toBeInstanceOf(BuildStopped);
+  expect(conductor.story).toEqual(['Instance.get_by_uuid']);
+  expect(pipeline.requests).toEqual([]);
+});
+
+test('a plain request (no cast) goes to the pipeline untouched, with no call to the conductor', async () => {
+  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  await build.spawn(FULL);
+  expect(pipeline.requests).toEqual([FULL]);
+  expect(conductor.calls).toEqual([]);
+  expect(BUILD_EVENT).toBe('compute__do_build_and_run_instance');
+});
