@@ -3,14 +3,14 @@
  * scripts/control-plane, and `openstack server create` cast to it by a real nova-conductor.
  * - a server with a config drive, user data, a property and a key pair goes ACTIVE on our host; its build is
  *   in `openstack server event list`; its drive holds its uuid, user data, key and the EC2 id Nova's database
- *   gave it (EC2InstanceMapping: instance_id_mappings);
+ *   gave it (EC2InstanceMapping: instance_id_mappings), which the metadata service answers with too;
  * - a server of an image we refuse (qcow2 bytes that Glance calls raw) goes to ERROR with a fault naming the
  *   reason, and placement holds no allocation of it.
  * The servers are deleted by nova-api once the daemon is stopped and its service down (terminate_instance is
  * not ours yet); the domains lived in the daemon's test:///default and ended with it.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +24,9 @@ import { cli } from './run-cli.js';
 const execFileAsync = promisify(execFile);
 const SUFFIX = randomBytes(4).toString('hex');
 const HOST = `compute-build-${SUFFIX}`;
+/** The daemon's metadata API, asked as Neutron's metadata proxy asks it (X-Instance-ID, signed). */
+const METADATA_PORT = 20_000 + Math.floor(Math.random() * 20_000);
+const PROXY_SECRET = `secret-${SUFFIX}`;
 /** --host: the scheduler places the server on our host (microversion 2.74), through placement as usual. */
 const COMPUTE_API = ['--os-compute-api-version', '2.74'];
 
@@ -46,8 +49,13 @@ beforeAll(async () => {
       `host = ${HOST}`,
       `state_path = ${dir}`,
       `transport_url = ${plane.transport_url}`,
-      'enabled_apis = osapi_compute',
+      'enabled_apis = osapi_compute,metadata',
+      'metadata_listen = 127.0.0.1',
+      `metadata_listen_port = ${METADATA_PORT}`,
       'report_interval = 2',
+      '[neutron]',
+      'service_metadata_proxy = true',
+      `metadata_proxy_shared_secret = ${PROXY_SECRET}`,
       '[libvirt]',
       'virt_type = qemu',
       'connection_uri = test:///default',
@@ -187,6 +195,13 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   // The image's EC2 id is Nova's too (s3_images), made when the conductor first asked.
   const [[amiNumber]] = (await novaDb('select id from s3_images where uuid = ? and deleted = 0', plane.image_id)) as [[number]];
   expect(ec2['ami-id']).toBe(`ami-${amiNumber.toString(16).padStart(8, '0')}`);
+
+  // The metadata service answers from the same record: Nova's EC2 id there too.
+  const response = await fetch(`http://127.0.0.1:${METADATA_PORT}/latest/meta-data/instance-id`, {
+    headers: { 'X-Instance-ID': id, 'X-Tenant-ID': String(server['project_id']), 'X-Instance-ID-Signature': createHmac('sha256', PROXY_SECRET).update(id).digest('hex') },
+  });
+  expect(response.status).toBe(200);
+  expect(await response.text()).toBe(ec2Id);
 }, 240_000);
 
 test('an image we refuse puts the server in ERROR with a fault naming the reason and no allocation left', async () => {
