@@ -7,7 +7,7 @@
  *   Instance.save [vm_state=building, task_state=None]           expected_task_state (scheduling, None)
  *   Instance.save [host, node, launched_on, system_metadata]       (the resource tracker's instance_claim)
  *   Instance.save [task_state=networking]                         expected_task_state (None,)
- *   Instance.save [task_state=block_device_mapping]
+ *   Instance.save [root_device_name, task_state=block_device_mapping]
  *   Instance.save [task_state=spawning]                           expected_task_state block_device_mapping
  *   the EC2 ids of Nova's database (EC2Ids.get_by_instance: EC2InstanceMapping made when first asked for),
  *   the pipeline spawns (the drive and the metadata service carry Nova's i-%08x),
@@ -74,6 +74,8 @@ export interface NovaBuildDeps {
   /** [DEFAULT] host. */
   host: string;
   log: Logger;
+  /** The root device name the spawn will give the instance, saved with block_device_mapping as Nova does. */
+  rootDeviceName?: (request: SpawnRequest) => string;
   now?: () => Date;
 }
 
@@ -202,7 +204,12 @@ class Build {
       await this.save({ host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: systemMetadata as FieldValue }, undefined);
     }
     if (reached < Reached.Networking) await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
-    if (reached < Reached.BlockDeviceMapping) await this.save({ vm_state: 'building', task_state: 'block_device_mapping' }, undefined);
+    if (reached < Reached.BlockDeviceMapping) {
+      // _default_block_device_names names the root disk before block_device_mapping is saved.
+      const named: Record<string, FieldValue> = {};
+      if (!this.instance.get('root_device_name') && deps.rootDeviceName) named['root_device_name'] = deps.rootDeviceName(this.request);
+      await this.save({ ...named, vm_state: 'building', task_state: 'block_device_mapping' }, undefined);
+    }
     if (reached < Reached.Spawning) await this.save({ vm_state: 'building', task_state: 'spawning' }, ['block_device_mapping']);
 
     const ec2Ids = await this.ec2Ids();

@@ -18,6 +18,7 @@ import { HostResourceReader } from '../resources/host-resources.js';
 import { PlacementReporter } from '../resources/placement-reporter.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { NovaBuild } from './build.js';
+import type { SpawnPipeline } from './spawn-pipeline.js';
 import type { Spawner } from './spawner.js';
 
 export interface ComputeService {
@@ -29,7 +30,7 @@ export interface ComputeService {
    * The spawner the bus consumes builds with: Nova's build (build.ts) around `pipeline`, every step saved
    * through nova-conductor, failures recorded as faults and ERROR, allocations removed.
    */
-  builds(pipeline: Spawner): Spawner;
+  builds(pipeline: Spawner & Pick<SpawnPipeline, 'rootDeviceName'>): Spawner;
   stop(): Promise<void>;
 }
 
@@ -77,7 +78,15 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
   return {
     nodes,
     builds: (pipeline) =>
-      new NovaBuild(pipeline, { conductor, placement: placementClient, nodes, connection: deps.connection, host: defaults.host, log: log.child('compute') }),
+      new NovaBuild(pipeline, {
+        conductor,
+        placement: placementClient,
+        nodes,
+        connection: deps.connection,
+        host: defaults.host,
+        log: log.child('compute'),
+        rootDeviceName: (request) => pipeline.rootDeviceName(request),
+      }),
     ready: async () => {
       await Promise.all([services.registered(), nodes.ready()]);
     },

@@ -15,6 +15,7 @@ import type { SpawnRequest } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { instanceDir } from '../virt/instance-paths.js';
+import { deviceNames, planGuest } from '../virt/plan-guest.js';
 import type { DiskPreparer } from './disk-preparer.js';
 import { asSpawnFailed } from './failure.js';
 import { guestFilesIn, planSpawn, type GuestFiles, type SpawnPlanOptions } from './spawn-plan.js';
@@ -101,6 +102,17 @@ export class SpawnPipeline implements Spawner {
     const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
     const { configDrive, xml, metadata } = this.planFor(request, guestFilesIn(directory, request));
     return { xml, drive: configDrive ? toDriveTree(metadata) : null };
+  }
+
+  /**
+   * The root disk's device name a spawn gives the instance (/dev/vda), as Nova's compute manager names it
+   * before the driver spawns (_default_block_device_names): planned only, nothing touched.
+   */
+  rootDeviceName(request: SpawnRequest): string {
+    if (request.instance.root_device_name) return request.instance.root_device_name;
+    const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
+    const plan = planGuest({ request, options: this.options.virt, ...guestFilesIn(directory, request), configDrive: this.driveFormat(request), now: this.now() });
+    return deviceNames(plan.diskInfo.mapping).root_device_name;
   }
 
   private async run(request: SpawnRequest): Promise<SpawnResult> {

@@ -175,6 +175,7 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
     // power_state.RUNNING (the CLI's table shows it as "Running", its JSON as the number).
     'OS-EXT-STS:power_state': 1,
     'OS-EXT-STS:task_state': null,
+    'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda',
   });
   expect(server['OS-SRV-USG:launched_at']).toEqual(expect.any(String));
   console.log(`server create to ACTIVE: ${seconds.toFixed(1)} s (openstack CLI polls included)`);

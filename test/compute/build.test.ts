@@ -101,12 +101,17 @@ class Pipeline implements Spawner {
 }
 
 let cast: SpawnRequest;
+/** The same cast with an instance whose root disk is not named yet. */
+let unnamed: SpawnRequest;
 
 beforeAll(async () => {
   const wire = await novaWireBody('full', '6.0');
   const decoded = decodeBody(wire.body, wire.content_type);
   if (decoded.kind !== 'oslo') throw new Error('expected an oslo envelope');
   cast = spawnRequestFromBuildAndRunInstance(decoded.message);
+  const copy = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
+  ((copy.args['instance'] as Record<string, Record<string, unknown>>)['nova_object.data']!)['root_device_name'] = null;
+  unnamed = spawnRequestFromBuildAndRunInstance(copy);
 }, 60_000);
 
 function setup(row: Row) {
@@ -131,6 +136,7 @@ function setup(row: Row) {
     },
     host: HOST,
     log: getLogger('test'),
+    rootDeviceName: () => '/dev/vdz',
     now: () => new Date('2026-12-02T03:04:05.678Z'),
   });
   return { conductor, pipeline, deleted, undefined: undefined_, nodes, build };
@@ -157,6 +163,12 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
   expect(pipeline.requests[0]!.instance.ec2_ids).toEqual({ instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
   expect(nodes).toEqual({ updates: 1, failed: 0, succeeded: 1 });
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
+});
+
+test('an instance without a root device name gets the one the spawn will use, saved with block_device_mapping', async () => {
+  const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  await build.spawn(unnamed);
+  expect(conductor.story).toContain('Instance.save {"root_device_name":"/dev/vdz","task_state":"block_device_mapping","vm_state":"building"}');
 });
 
 test('a build redelivered after it reached spawning: no event started again, no save repeated, and ACTIVE', async () => {
