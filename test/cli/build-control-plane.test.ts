@@ -68,9 +68,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env: { ...process.env, NODE_OPTIONS: '' } });
-  daemon.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-  await eventually('registered', () => (stderr.includes('registered with the control plane') ? true : undefined), 60_000);
+  await startDaemon();
   // The scheduler maps new hosts into cell1 every 2 s; --host is refused until then.
   await eventually('the hypervisor listed', async () => {
     const hypervisors = (await openstack(plane, 'compute', ['hypervisor', 'list'])) as { 'Hypervisor Hostname': string; State: string }[];
@@ -96,6 +94,13 @@ afterAll(async () => {
 async function remove(url: string): Promise<void> {
   const response = await fetch(url, { method: 'DELETE', headers: { 'X-Auth-Token': plane.token } });
   if (!response.ok && response.status !== 404) console.warn(`DELETE ${url}: HTTP ${response.status} ${await response.text()}`);
+}
+
+async function startDaemon(): Promise<void> {
+  const from = stderr.length;
+  daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env: { ...process.env, NODE_OPTIONS: '' } });
+  daemon.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  await eventually('registered', () => (stderr.slice(from).includes('registered with the control plane') ? true : undefined), 60_000);
 }
 
 async function stopDaemon(): Promise<number | null> {
@@ -236,4 +241,30 @@ test('an image we refuse puts the server in ERROR with a fault naming the reason
   expect(action.events).toEqual([expect.objectContaining({ event: 'compute__do_build_and_run_instance', result: 'Error' })]);
   // The domain the pipeline defined is gone with the failure.
   expect(stderr).toMatch(new RegExp(`build failed, the instance goes to ERROR.*${id}|${id}.*build failed, the instance goes to ERROR`));
+}, 240_000);
+
+test('a server deleted before its build is consumed: the build stops, no domain, no ERROR, the delete left to nova-api', async () => {
+  // Stopped, the service stays up for service_down_time (20 s): the scheduler still picks our host, and the
+  // conductor casts the build into our queue, where it waits while the user deletes the server.
+  expect(await stopDaemon()).toBe(0);
+  const id = await createServer(`deleted-${SUFFIX}`, ['--image', plane.image_id, '--flavor', await flavor('deleted', 1)]);
+  // The conductor casts the build right after it made the instance's row in cell1.
+  await eventually(`server ${id} in cell1`, async () => ((await novaDb('select uuid from instances where uuid = ?', id)).length > 0 ? true : undefined), 30_000, 250);
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  await remove(`${plane.compute_url}/servers/${id}`);
+  const shown = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
+  // No host yet: nova-api deletes the server itself (404), or, seeing our service up, marks it deleting.
+  const deleting = shown.status === 404 ? null : (((await shown.json()) as { server: Record<string, unknown> }).server);
+  if (deleting) expect(deleting['OS-EXT-STS:task_state']).toBe('deleting');
+
+  await startDaemon();
+  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted).*instance=${id}`).test(stderr) ? true : undefined), 60_000);
+  expect(stderr).not.toMatch(new RegExp(`domain defined.*instance=${id}`));
+  const after = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
+  if (after.status !== 404) {
+    const server = ((await after.json()) as { server: Record<string, unknown> }).server;
+    expect(server).toMatchObject({ 'OS-EXT-STS:vm_state': 'building', 'OS-EXT-STS:task_state': 'deleting' });
+    expect(server['fault']).toBeUndefined();
+  }
+  console.log(`deleted before its build: nova-api ${deleting ? 'marked it deleting' : 'deleted it at once'}`);
 }, 240_000);
