@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { eventually } from '../bus/helpers/rabbit.js';
-import { CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { cli } from './run-cli.js';
 
 const execFileAsync = promisify(execFile);
@@ -44,29 +44,11 @@ beforeAll(async () => {
   config = join(dir, 'nova.conf');
   writeFileSync(
     config,
-    [
-      '[DEFAULT]',
-      `host = ${HOST}`,
-      `state_path = ${dir}`,
-      `transport_url = ${plane.transport_url}`,
-      'enabled_apis = osapi_compute,metadata',
-      'metadata_listen = 127.0.0.1',
-      `metadata_listen_port = ${METADATA_PORT}`,
-      'report_interval = 2',
-      '[neutron]',
-      'service_metadata_proxy = true',
-      `metadata_proxy_shared_secret = ${PROXY_SECRET}`,
-      '[libvirt]',
-      'virt_type = qemu',
-      'connection_uri = test:///default',
-      '[glance]',
-      `api_servers = ${plane.glance_url}`,
-      '[placement]',
-      'auth_type = admin_token',
-      `endpoint = ${plane.placement_url}`,
-      `token = ${plane.token}`,
-      '',
-    ].join('\n'),
+    computeHostConfig(plane, HOST, dir, {
+      DEFAULT: { enabled_apis: 'osapi_compute,metadata', metadata_listen: '127.0.0.1', metadata_listen_port: String(METADATA_PORT) },
+      neutron: { service_metadata_proxy: 'true', metadata_proxy_shared_secret: PROXY_SECRET },
+      glance: { api_servers: plane.glance_url },
+    }),
   );
   await startDaemon();
   // The scheduler maps new hosts into cell1 every 2 s; --host is refused until then.

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../bus/helpers/rabbit.js';
-import { CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { cli } from './run-cli.js';
 
 const HOST = `compute-run-${randomBytes(4).toString('hex')}`;
@@ -25,25 +25,7 @@ beforeAll(async () => {
   plane = await startControlPlane();
   dir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-run-cp-'));
   config = join(dir, 'nova.conf');
-  writeFileSync(
-    config,
-    [
-      '[DEFAULT]',
-      `host = ${HOST}`,
-      `state_path = ${dir}`,
-      `transport_url = ${plane.transport_url}`,
-      'enabled_apis = osapi_compute',
-      'report_interval = 2',
-      '[libvirt]',
-      'virt_type = qemu',
-      'connection_uri = test:///default',
-      '[placement]',
-      'auth_type = admin_token',
-      `endpoint = ${plane.placement_url}`,
-      `token = ${plane.token}`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, computeHostConfig(plane, HOST, dir));
 }, CONTROL_PLANE_START_MS);
 
 afterAll(async () => {

@@ -64,3 +64,19 @@ export async function getJson(url: string, plane: ControlPlane, headers: Record<
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as unknown;
 }
+
+/**
+ * The nova.conf of a nova-spawnd compute host on this control plane: libvirt's test driver, heartbeats every
+ * 2 s, placement with noauth2's admin token; `extra` sets options of a section (or adds the section).
+ */
+export function computeHostConfig(plane: ControlPlane, host: string, stateDir: string, extra: Record<string, Record<string, string>> = {}): string {
+  const sections: Record<string, Record<string, string>> = {
+    DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, enabled_apis: 'osapi_compute', report_interval: '2' },
+    libvirt: { virt_type: 'qemu', connection_uri: 'test:///default' },
+    placement: { auth_type: 'admin_token', endpoint: plane.placement_url, token: plane.token },
+  };
+  for (const [section, options] of Object.entries(extra)) sections[section] = { ...sections[section], ...options };
+  return Object.entries(sections)
+    .map(([section, options]) => `[${section}]\n${Object.entries(options).map(([name, value]) => `${name} = ${value}\n`).join('')}`)
+    .join('\n');
+}
