@@ -70,7 +70,7 @@ export interface NovaBuildDeps {
   placement: Pick<PlacementClient, 'deleteAllocations'>;
   nodes: Pick<ComputeNodeKeeper, 'update' | 'buildFailed' | 'buildSucceeded' | 'node'>;
   /** For a build stopped by a delete: its domain, if it got one, is destroyed and undefined. */
-  connection: Pick<LibvirtConnection, 'lookupByUuid' | 'destroy' | 'undefine'>;
+  connection: Pick<LibvirtConnection, 'removeDomain'>;
   /** [DEFAULT] host. */
   host: string;
   log: Logger;
@@ -365,11 +365,8 @@ class Build {
   /** A build stopped by a delete leaves no domain behind (the instance directory is kept, as after a failure). */
   private async undefineQuietly(): Promise<void> {
     try {
-      const domain = await this.deps.connection.lookupByUuid(this.uuid);
-      if (domain === null) return;
-      if (domain.state === 'running') await this.deps.connection.destroy(domain.name);
-      await this.deps.connection.undefine(domain.name);
-      this.deps.log.info('domain undefined: its instance was deleted', { ...this.log, domain: domain.name });
+      const domain = await this.deps.connection.removeDomain(this.uuid);
+      if (domain !== null) this.deps.log.info('domain undefined: its instance was deleted', { ...this.log, domain });
     } catch (error) {
       this.deps.log.warning(`could not undefine the domain of the stopped build: ${(error as Error).message}`, this.log);
     }

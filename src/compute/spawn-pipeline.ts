@@ -15,7 +15,6 @@ import type { SpawnRequest } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { instanceDir } from '../virt/instance-paths.js';
-import { deviceNames, planGuest } from '../virt/plan-guest.js';
 import type { DiskPreparer } from './disk-preparer.js';
 import { asSpawnFailed } from './failure.js';
 import { guestFilesIn, planSpawn, type GuestFiles, type SpawnPlanOptions } from './spawn-plan.js';
@@ -97,10 +96,14 @@ export class SpawnPipeline implements Spawner {
     return { configDrive, ...planSpawn(request, this.options, files, configDrive, this.now()) };
   }
 
+  /** The plan of a spawn before its disks are prepared: the files named as the disks step would name them. */
+  private planUnprepared(request: SpawnRequest) {
+    return this.planFor(request, guestFilesIn(instanceDir(this.options.virt.instances_path, request.instance.uuid), request));
+  }
+
   /** The domain XML and drive tree a spawn would produce, without touching libvirt or the disk. */
   dryRun(request: SpawnRequest): SpawnPlan {
-    const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
-    const { configDrive, xml, metadata } = this.planFor(request, guestFilesIn(directory, request));
+    const { configDrive, xml, metadata } = this.planUnprepared(request);
     return { xml, drive: configDrive ? toDriveTree(metadata) : null };
   }
 
@@ -109,10 +112,7 @@ export class SpawnPipeline implements Spawner {
    * before the driver spawns (_default_block_device_names): planned only, nothing touched.
    */
   rootDeviceName(request: SpawnRequest): string {
-    if (request.instance.root_device_name) return request.instance.root_device_name;
-    const directory = instanceDir(this.options.virt.instances_path, request.instance.uuid);
-    const plan = planGuest({ request, options: this.options.virt, ...guestFilesIn(directory, request), configDrive: this.driveFormat(request), now: this.now() });
-    return deviceNames(plan.diskInfo.mapping).root_device_name;
+    return this.planUnprepared(request).named.instance.root_device_name!;
   }
 
   private async run(request: SpawnRequest): Promise<SpawnResult> {
@@ -183,7 +183,7 @@ export class SpawnPipeline implements Spawner {
     } catch (error) {
       const failure = asSpawnFailed(uuid, step, error);
       log.error(failure.message, { ...context, transient: failure.transient });
-      if (defined) await this.undefineQuietly(defined, context);
+      if (defined) await this.undefineQuietly(context);
       throw failure;
     }
   }
@@ -196,14 +196,12 @@ export class SpawnPipeline implements Spawner {
   }
 
   /** Nova's cleanup on a failed spawn: the domain goes, the instance directory stays for inspection. */
-  private async undefineQuietly(domain: string, context: SpawnLogContext): Promise<void> {
+  private async undefineQuietly(context: SpawnLogContext): Promise<void> {
     try {
-      const status = await this.deps.connection.lookupByUuid(context.instance);
-      if (status?.state === 'running') await this.deps.connection.destroy(domain);
-      await this.deps.connection.undefine(domain);
-      this.deps.log.info('domain undefined after the failed spawn; instance directory kept', { ...context, domain });
+      const domain = await this.deps.connection.removeDomain(context.instance);
+      if (domain !== null) this.deps.log.info('domain undefined after the failed spawn; instance directory kept', { ...context, domain });
     } catch (error) {
-      this.deps.log.warning(`could not undefine ${domain} after the failed spawn: ${(error as Error).message}`, context);
+      this.deps.log.warning(`could not undefine the domain after the failed spawn: ${(error as Error).message}`, context);
     }
   }
 }

@@ -142,6 +142,18 @@ export class LibvirtConnection {
     await this.settled(name, 'shutoff', () => this.onDomain('domainDestroy', name, (hypervisor, domain) => hypervisor.domainDestroy(domain)));
   }
 
+  /**
+   * The domain with this uuid gone from libvirt: powered off when running, then undefined. Resolves with the
+   * name it had, null when there was none.
+   */
+  async removeDomain(uuid: string): Promise<string | null> {
+    const status = await this.lookupByUuid(uuid);
+    if (status === null) return null;
+    if (status.state === 'running') await this.destroy(status.name);
+    await this.undefine(status.name);
+    return status.name;
+  }
+
   async undefine(name: string): Promise<void> {
     await this.onDomain('domainUndefine', name, (hypervisor, domain) => hypervisor.domainUndefine(domain));
   }

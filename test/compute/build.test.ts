@@ -129,11 +129,7 @@ function setup(row: Row) {
       buildFailed: () => void nodes.failed++,
       buildSucceeded: () => void nodes.succeeded++,
     },
-    connection: {
-      lookupByUuid: async () => ({ name: 'instance-0000002a', uuid: INSTANCE_UUID, state: 'running' as const }),
-      destroy: async () => undefined,
-      undefine: async (name: string) => void undefined_.push(name),
-    },
+    connection: { removeDomain: async () => (undefined_.push('instance-0000002a'), 'instance-0000002a') },
     host: HOST,
     log: getLogger('test'),
     rootDeviceName: () => '/dev/vdz',
