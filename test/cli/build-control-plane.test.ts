@@ -9,17 +9,16 @@
  * The servers are deleted by nova-api once the daemon is stopped and its service down (terminate_instance is
  * not ours yet); the domains lived in the daemon's test:///default and ended with it.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { eventually } from '../bus/helpers/rabbit.js';
+import { ComputeHost, ec2ImageId, ec2InstanceId, novaDb, remove, settled } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
-import { cli } from './run-cli.js';
 
 const execFileAsync = promisify(execFile);
 const SUFFIX = randomBytes(4).toString('hex');
@@ -27,21 +26,16 @@ const HOST = `compute-build-${SUFFIX}`;
 /** The daemon's metadata API, asked as Neutron's metadata proxy asks it (X-Instance-ID, signed). */
 const METADATA_PORT = 20_000 + Math.floor(Math.random() * 20_000);
 const PROXY_SECRET = `secret-${SUFFIX}`;
-/** --host: the scheduler places the server on our host (microversion 2.74), through placement as usual. */
-const COMPUTE_API = ['--os-compute-api-version', '2.74'];
 
 let plane: ControlPlane;
 let dir: string;
-let config: string;
-let daemon: ChildProcess | null = null;
-let stderr = '';
-const servers: string[] = [];
+let host: ComputeHost;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   plane = await startControlPlane();
   dir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-build-cp-'));
-  config = join(dir, 'nova.conf');
+  const config = join(dir, 'nova.conf');
   writeFileSync(
     config,
     computeHostConfig(plane, HOST, dir, {
@@ -50,94 +44,28 @@ beforeAll(async () => {
       glance: { api_servers: plane.glance_url },
     }),
   );
-  await startDaemon();
-  // The scheduler maps new hosts into cell1 every 2 s; --host is refused until then.
-  await eventually('the hypervisor listed', async () => {
-    const hypervisors = (await openstack(plane, 'compute', ['hypervisor', 'list'])) as { 'Hypervisor Hostname': string; State: string }[];
-    return hypervisors.some((hypervisor) => hypervisor['Hypervisor Hostname'] === HOST && hypervisor.State === 'up') ? true : undefined;
-  }, 60_000, 1_000);
+  host = new ComputeHost(plane, HOST, config);
+  await host.start();
+  await host.waitUntilListed();
 }, CONTROL_PLANE_START_MS);
 
 afterAll(async () => {
-  if (daemon) await stopDaemon();
-  if (plane && servers.length > 0) {
-    // nova-api deletes a server itself only while its compute service is down (service_down_time 20 s).
-    await eventually('the service down', async () => ((await listedService())?.State === 'down' ? true : undefined), 60_000, 1_000);
-    for (const server of servers) await remove(`${plane.compute_url}/servers/${server}`);
-    for (const server of servers) await eventually(`server ${server} deleted`, async () => ((await fetch(`${plane.compute_url}/servers/${server}`, { headers: { 'X-Auth-Token': plane.token } })).status === 404 ? true : undefined), 60_000, 1_000);
-  }
-  const service = plane && (await listedService());
-  if (service) await fetch(`${plane.compute_url}/os-services/${service.ID}`, { method: 'DELETE', headers: { 'X-Auth-Token': plane.token, 'OpenStack-API-Version': 'compute 2.53' } });
+  if (host) await host.retire();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 180_000);
-
-/** A DELETE as an admin of noauth2 (the openstack() helper asks every command for JSON, which delete has none of). */
-async function remove(url: string): Promise<void> {
-  const response = await fetch(url, { method: 'DELETE', headers: { 'X-Auth-Token': plane.token } });
-  if (!response.ok && response.status !== 404) console.warn(`DELETE ${url}: HTTP ${response.status} ${await response.text()}`);
-}
-
-async function startDaemon(): Promise<void> {
-  const from = stderr.length;
-  daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env: { ...process.env, NODE_OPTIONS: '' } });
-  daemon.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-  await eventually('registered', () => (stderr.slice(from).includes('registered with the control plane') ? true : undefined), 60_000);
-}
-
-async function stopDaemon(): Promise<number | null> {
-  const child = daemon!;
-  daemon = null;
-  if (child.exitCode !== null) return child.exitCode;
-  child.kill('SIGTERM');
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
-
-async function listedService(): Promise<{ ID: string; State: string } | undefined> {
-  const services = (await openstack(plane, 'compute', ['--os-compute-api-version', '2.53', 'compute', 'service', 'list', '--host', HOST])) as { ID: string; Binary: string; State: string }[];
-  return services.find((service) => service.Binary === 'nova-compute');
-}
 
 /** A flavor of our own (deleted at the end). */
 async function flavor(label: string, disk: number): Promise<string> {
   const name = `${label}-${SUFFIX}-${disk}g`;
   const created = (await openstack(plane, 'compute', ['flavor', 'create', '--ram', '64', '--vcpus', '1', '--disk', String(disk), name])) as { id: string };
-  cleanups.push(() => remove(`${plane.compute_url}/flavors/${created.id}`));
+  cleanups.push(() => remove(plane, `${plane.compute_url}/flavors/${created.id}`));
   return name;
-}
-
-async function createServer(name: string, args: string[]): Promise<string> {
-  const created = (await openstack(plane, 'compute', [...COMPUTE_API, 'server', 'create', '--nic', 'none', '--host', HOST, ...args, name])) as { id: string };
-  servers.push(created.id);
-  return created.id;
-}
-
-type Server = Record<string, unknown> & { status: string };
-
-async function settled(id: string): Promise<Server> {
-  return eventually(`server ${id} ACTIVE or ERROR`, async () => {
-    const server = (await openstack(plane, 'compute', [...COMPUTE_API, 'server', 'show', id])) as Server;
-    return server.status === 'ACTIVE' || server.status === 'ERROR' ? server : undefined;
-  }, 120_000, 1_000);
-}
-
-/** What cell1's database of the control plane (sqlite) holds: read-only queries. */
-async function novaDb(sql: string, ...params: string[]): Promise<unknown[][]> {
-  const database = /connection = sqlite:\/\/\/(.*nova\.sqlite)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
-  const { stdout } = await execFileAsync('/usr/bin/python3', [
-    '-c',
-    'import json, sqlite3, sys; c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True); print(json.dumps(c.execute(sys.argv[2], sys.argv[3:]).fetchall()))',
-    database,
-    sql,
-    ...params,
-  ]);
-  return JSON.parse(stdout) as unknown[][];
 }
 
 /** From the daemon's first log line about the instance to its "is ACTIVE" line. */
 function computeMs(id: string): number | null {
-  const times = stderr
+  const times = host.stderr
     .split('\n')
     .filter((line) => line.includes(`instance=${id}`))
     .map((line) => ({ at: Date.parse(line.slice(0, 24)), active: line.includes('is ACTIVE') }));
@@ -156,13 +84,13 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `build-${SUFFIX}`, '-f', keyFile]);
   const keyName = `build-${SUFFIX}`;
   await openstack(plane, 'compute', ['keypair', 'create', '--public-key', `${keyFile}.pub`, keyName]);
-  cleanups.push(() => remove(`${plane.compute_url}/os-keypairs/${keyName}`));
+  cleanups.push(() => remove(plane, `${plane.compute_url}/os-keypairs/${keyName}`));
 
   const began = Date.now();
-  const id = await createServer(`build-${SUFFIX}`, [
+  const id = await host.createServer(`build-${SUFFIX}`, [
     '--config-drive', 'true', '--image', plane.image_id, '--flavor', await flavor('active', 1), '--user-data', userData, '--property', `purpose=build-${SUFFIX}`, '--key-name', keyName,
   ]);
-  const server = await settled(id);
+  const server = await settled(plane, id);
   const seconds = (Date.now() - began) / 1000;
   expect({ status: server.status, fault: server['fault'] }).toEqual({ status: 'ACTIVE', fault: undefined });
   expect(server).toMatchObject({
@@ -182,8 +110,7 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   const action = (await openstack(plane, 'compute', ['server', 'event', 'show', id, events[0]!['Request ID']])) as { events: { event: string; result: string; host?: string }[] };
   expect(action.events).toEqual([expect.objectContaining({ event: 'compute__do_build_and_run_instance', result: 'Success' })]);
 
-  const [[ec2Number]] = (await novaDb('select id from instance_id_mappings where uuid = ? and deleted = 0', id)) as [[number]];
-  const ec2Id = `i-${ec2Number.toString(16).padStart(8, '0')}`;
+  const ec2Id = await ec2InstanceId(plane, id);
   const drive = readDrive(readFileSync(join(dir, 'instances', id, 'disk.config'))).tree;
   const metaData = JSON.parse(text(drive.get('openstack/latest/meta_data.json'))) as Record<string, unknown>;
   expect(metaData).toMatchObject({ uuid: id, name: `build-${SUFFIX}`, meta: { purpose: `build-${SUFFIX}` }, public_keys: { [keyName]: expect.stringContaining(readFileSync(`${keyFile}.pub`, 'utf8').split(' ')[1]!) } });
@@ -191,8 +118,7 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   const ec2 = JSON.parse(text(drive.get('ec2/latest/meta-data.json'))) as Record<string, unknown>;
   expect(ec2['instance-id']).toBe(ec2Id);
   // The image's EC2 id is Nova's too (s3_images), made when the conductor first asked.
-  const [[amiNumber]] = (await novaDb('select id from s3_images where uuid = ? and deleted = 0', plane.image_id)) as [[number]];
-  expect(ec2['ami-id']).toBe(`ami-${amiNumber.toString(16).padStart(8, '0')}`);
+  expect(ec2['ami-id']).toBe(await ec2ImageId(plane, 'ami', plane.image_id));
 
   // The metadata service answers from the same record: Nova's EC2 id there too.
   const response = await fetch(`http://127.0.0.1:${METADATA_PORT}/latest/meta-data/instance-id`, {
@@ -207,10 +133,10 @@ test('an image we refuse puts the server in ERROR with a fault naming the reason
   const file = join(dir, 'mislabelled.qcow2');
   await execFileAsync('qemu-img', ['create', '-q', '-f', 'qcow2', file, '16M']);
   const image = (await openstack(plane, 'image', ['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, `mislabelled-${SUFFIX}`])) as { id: string };
-  cleanups.push(() => remove(`${plane.glance_url}/v2/images/${image.id}`));
+  cleanups.push(() => remove(plane, `${plane.glance_url}/v2/images/${image.id}`));
 
-  const id = await createServer(`refused-${SUFFIX}`, ['--config-drive', 'true', '--image', image.id, '--flavor', await flavor('refused', 1)]);
-  const server = await settled(id);
+  const id = await host.createServer(`refused-${SUFFIX}`, ['--config-drive', 'true', '--image', image.id, '--flavor', await flavor('refused', 1)]);
+  const server = await settled(plane, id);
   expect(server).toMatchObject({ status: 'ERROR', 'OS-EXT-STS:vm_state': 'error', 'OS-EXT-STS:task_state': null, 'OS-EXT-SRV-ATTR:host': null });
   const fault = server['fault'] as { code: number; message: string };
   expect(fault.code).toBe(500);
@@ -222,26 +148,26 @@ test('an image we refuse puts the server in ERROR with a fault naming the reason
   const action = (await openstack(plane, 'compute', ['server', 'event', 'show', id, events[0]!['Request ID']])) as { message: string | null; events: { event: string; result: string }[] };
   expect(action.events).toEqual([expect.objectContaining({ event: 'compute__do_build_and_run_instance', result: 'Error' })]);
   // The domain the pipeline defined is gone with the failure.
-  expect(stderr).toMatch(new RegExp(`build failed, the instance goes to ERROR.*${id}|${id}.*build failed, the instance goes to ERROR`));
+  expect(host.stderr).toMatch(new RegExp(`build failed, the instance goes to ERROR.*${id}|${id}.*build failed, the instance goes to ERROR`));
 }, 240_000);
 
 test('a server deleted before its build is consumed: the build stops, no domain, no ERROR, the delete left to nova-api', async () => {
   // Stopped, the service stays up for service_down_time (20 s): the scheduler still picks our host, and the
   // conductor casts the build into our queue, where it waits while the user deletes the server.
-  expect(await stopDaemon()).toBe(0);
-  const id = await createServer(`deleted-${SUFFIX}`, ['--image', plane.image_id, '--flavor', await flavor('deleted', 1)]);
+  expect(await host.stop()).toBe(0);
+  const id = await host.createServer(`deleted-${SUFFIX}`, ['--image', plane.image_id, '--flavor', await flavor('deleted', 1)]);
   // The conductor casts the build right after it made the instance's row in cell1.
-  await eventually(`server ${id} in cell1`, async () => ((await novaDb('select uuid from instances where uuid = ?', id)).length > 0 ? true : undefined), 30_000, 250);
+  await eventually(`server ${id} in cell1`, async () => ((await novaDb(plane, 'select uuid from instances where uuid = ?', id)).length > 0 ? true : undefined), 30_000, 250);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  await remove(`${plane.compute_url}/servers/${id}`);
+  await remove(plane, `${plane.compute_url}/servers/${id}`);
   const shown = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
   // No host yet: nova-api deletes the server itself (404), or, seeing our service up, marks it deleting.
   const deleting = shown.status === 404 ? null : (((await shown.json()) as { server: Record<string, unknown> }).server);
   if (deleting) expect(deleting['OS-EXT-STS:task_state']).toBe('deleting');
 
-  await startDaemon();
-  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted).*instance=${id}`).test(stderr) ? true : undefined), 60_000);
-  expect(stderr).not.toMatch(new RegExp(`domain defined.*instance=${id}`));
+  await host.start();
+  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted).*instance=${id}`).test(host.stderr) ? true : undefined), 60_000);
+  expect(host.stderr).not.toMatch(new RegExp(`domain defined.*instance=${id}`));
   const after = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
   if (after.status !== 404) {
     const server = ((await after.json()) as { server: Record<string, unknown> }).server;

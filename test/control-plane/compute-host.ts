@@ -1,0 +1,141 @@
+/**
+ * A nova-spawnd compute host on the control plane of scripts/control-plane, for tests that build servers on it:
+ * the daemon (`nova-spawnd run`), `openstack server create --host` to it, and the end of its servers while
+ * terminate_instance is not ours (issue 14): nova-api deletes a server itself only while the host's service is
+ * down, so retire() stops the daemon, waits for that, deletes the servers and then the service record.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { eventually } from '../bus/helpers/rabbit.js';
+import { cli } from '../cli/run-cli.js';
+import { openstack, type ControlPlane } from './control-plane.js';
+
+const execFileAsync = promisify(execFile);
+
+/** --host: the scheduler places the server on our host (microversion 2.74), through placement as usual. */
+export const COMPUTE_API = ['--os-compute-api-version', '2.74'] as const;
+
+/** `openstack server show -f json`. */
+export type Server = Record<string, unknown> & { status: string };
+
+export interface ListedService {
+  ID: string;
+  Binary: string;
+  State: string;
+}
+
+export class ComputeHost {
+  /** Every server created on this host, deleted by retire(). */
+  readonly servers: string[] = [];
+  /** The daemon's log, across restarts. */
+  stderr = '';
+  private daemon: ChildProcess | null = null;
+
+  constructor(
+    readonly plane: ControlPlane,
+    readonly name: string,
+    private readonly configFile: string,
+  ) {}
+
+  /** Starts `nova-spawnd run` and waits until it has registered its service and compute node. */
+  async start(): Promise<void> {
+    const from = this.stderr.length;
+    this.daemon = spawn(process.execPath, [cli, 'run', '--config-file', this.configFile], { env: { ...process.env, NODE_OPTIONS: '' } });
+    this.daemon.stderr!.on('data', (chunk: Buffer) => void (this.stderr += chunk.toString()));
+    await eventually('registered', () => (this.stderr.slice(from).includes('registered with the control plane') ? true : undefined), 60_000);
+  }
+
+  /** SIGTERM, and the daemon's exit code (null when a signal ended it). */
+  async stop(): Promise<number | null> {
+    const child = this.daemon;
+    this.daemon = null;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code;
+  }
+
+  /** The scheduler maps new hosts into cell1 every 2 s; --host is refused until then. */
+  async waitUntilListed(): Promise<void> {
+    await eventually('the hypervisor listed', async () => {
+      const hypervisors = (await openstack(this.plane, 'compute', ['hypervisor', 'list'])) as { 'Hypervisor Hostname': string; State: string }[];
+      return hypervisors.some((hypervisor) => hypervisor['Hypervisor Hostname'] === this.name && hypervisor.State === 'up') ? true : undefined;
+    }, 60_000, 1_000);
+  }
+
+  /** `openstack server create --nic none --host <this host> ...args name`: the new server's id. */
+  async createServer(name: string, args: readonly string[]): Promise<string> {
+    const created = (await openstack(this.plane, 'compute', [...COMPUTE_API, 'server', 'create', '--nic', 'none', '--host', this.name, ...args, name])) as { id: string };
+    this.servers.push(created.id);
+    return created.id;
+  }
+
+  async listedService(): Promise<ListedService | undefined> {
+    const services = (await openstack(this.plane, 'compute', ['--os-compute-api-version', '2.53', 'compute', 'service', 'list', '--host', this.name])) as ListedService[];
+    return services.find((service) => service.Binary === 'nova-compute');
+  }
+
+  /**
+   * Stops the daemon, deletes its servers once its service is down (service_down_time is 20 s here) and then the
+   * service record, with which Nova deletes the compute node and the resource provider. What libvirt still
+   * holds of the servers is the caller's to remove.
+   */
+  async retire(): Promise<void> {
+    await this.stop();
+    if (this.servers.length > 0) {
+      await eventually('the service down', async () => ((await this.listedService())?.State === 'down' ? true : undefined), 60_000, 1_000);
+      for (const server of this.servers) await remove(this.plane, `${this.plane.compute_url}/servers/${server}`);
+      for (const server of this.servers) await eventually(`server ${server} deleted`, async () => (await serverGone(this.plane, server)) || undefined, 60_000, 1_000);
+    }
+    const service = await this.listedService();
+    if (service) await remove(this.plane, `${this.plane.compute_url}/os-services/${service.ID}`, { 'OpenStack-API-Version': 'compute 2.53' });
+  }
+}
+
+/** The server once it is ACTIVE or ERROR. */
+export async function settled(plane: ControlPlane, id: string): Promise<Server> {
+  return eventually(`server ${id} ACTIVE or ERROR`, async () => {
+    const server = (await openstack(plane, 'compute', [...COMPUTE_API, 'server', 'show', id])) as Server;
+    return server.status === 'ACTIVE' || server.status === 'ERROR' ? server : undefined;
+  }, 120_000, 1_000);
+}
+
+async function serverGone(plane: ControlPlane, id: string): Promise<boolean> {
+  return (await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } })).status === 404;
+}
+
+/** A DELETE as an admin of noauth2 (the openstack() helper asks every command for JSON, which delete has none of). */
+export async function remove(plane: ControlPlane, url: string, headers: Record<string, string> = {}): Promise<void> {
+  const response = await fetch(url, { method: 'DELETE', headers: { 'X-Auth-Token': plane.token, ...headers } });
+  if (!response.ok && response.status !== 404) console.warn(`DELETE ${url}: HTTP ${response.status} ${await response.text()}`);
+}
+
+/** What cell1's database of the control plane (sqlite) holds: read-only queries. */
+export async function novaDb(plane: ControlPlane, sql: string, ...params: string[]): Promise<unknown[][]> {
+  const database = /connection = sqlite:\/\/\/(.*nova\.sqlite)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
+  const { stdout } = await execFileAsync('/usr/bin/python3', [
+    '-c',
+    'import json, sqlite3, sys; c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True); print(json.dumps(c.execute(sys.argv[2], sys.argv[3:]).fetchall()))',
+    database,
+    sql,
+    ...params,
+  ]);
+  return JSON.parse(stdout) as unknown[][];
+}
+
+/** Nova's EC2 id of an instance (EC2InstanceMapping: cell1's instance_id_mappings), as on its drive. */
+export async function ec2InstanceId(plane: ControlPlane, uuid: string): Promise<string> {
+  return ec2Id('i', await novaDb(plane, 'select id from instance_id_mappings where uuid = ? and deleted = 0', uuid));
+}
+
+/** Nova's EC2 id of an image (S3ImageMapping: cell1's s3_images): ami-, aki- or ari- by what the image is to the instance. */
+export async function ec2ImageId(plane: ControlPlane, prefix: 'ami' | 'aki' | 'ari', uuid: string): Promise<string> {
+  return ec2Id(prefix, await novaDb(plane, 'select id from s3_images where uuid = ? and deleted = 0', uuid));
+}
+
+function ec2Id(prefix: string, rows: unknown[][]): string {
+  const [[number]] = rows as [[number]];
+  return `${prefix}-${number.toString(16).padStart(8, '0')}`;
+}
