@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { cli } from '../cli/run-cli.js';
-import { openstack, type ControlPlane } from './control-plane.js';
+import { getJson, openstack, type ControlPlane } from './control-plane.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -57,11 +57,17 @@ export class ComputeHost {
     return code;
   }
 
-  /** The scheduler maps new hosts into cell1 every 2 s; --host is refused until then. */
+  /**
+   * The scheduler maps new hosts into cell1 every 2 s; --host is refused until then, and nova-api lists a
+   * hypervisor only once its host is mapped. Found by its service's host: on a real libvirt the node is named
+   * by libvirt's hostname (the machine's), as Nova's libvirt driver names it, not by [DEFAULT] host.
+   */
   async waitUntilListed(): Promise<void> {
     await eventually('the hypervisor listed', async () => {
-      const hypervisors = (await openstack(this.plane, 'compute', ['hypervisor', 'list'])) as { 'Hypervisor Hostname': string; State: string }[];
-      return hypervisors.some((hypervisor) => hypervisor['Hypervisor Hostname'] === this.name && hypervisor.State === 'up') ? true : undefined;
+      const { hypervisors } = (await getJson(`${this.plane.compute_url}/os-hypervisors/detail`, this.plane, { 'OpenStack-API-Version': 'compute 2.53' })) as {
+        hypervisors: { state: string; service: { host: string } }[];
+      };
+      return hypervisors.some((hypervisor) => hypervisor.service.host === this.name && hypervisor.state === 'up') ? true : undefined;
     }, 60_000, 1_000);
   }
 
