@@ -28,7 +28,7 @@ function identity(stats: BigIntStats): string {
   return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].join(':');
 }
 
-type Identity = { kind: 'present'; identity: string } | { kind: 'missing' } | { kind: 'unreadable' };
+type Identity = { kind: 'present'; identity: string } | { kind: 'missing' };
 
 export class BaseFileProbes {
   private readonly known = new Map<string, { identity: string; info: Promise<Readonly<DiskInfo>> }>();
@@ -39,7 +39,7 @@ export class BaseFileProbes {
   async info(path: string): Promise<Readonly<DiskInfo>> {
     if (!inBaseDirectory(path) || isTempPath(path)) return this.probe(path);
     const current = await this.identityOf(path);
-    // Gone (aged out of the cache) or unreadable: qemu-img reports it as it always has.
+    // Gone (aged out of the cache): qemu-img reports it as it always has.
     return current.kind === 'present' ? this.remembered(path, current.identity) : this.probe(path);
   }
 
@@ -51,16 +51,21 @@ export class BaseFileProbes {
     if (!inBaseDirectory(path) || isTempPath(path)) throw new RangeError(`not a published cache file: ${path}`);
     const current = await this.identityOf(path);
     if (current.kind === 'missing') return null;
-    return current.kind === 'present' ? this.remembered(path, current.identity) : this.probe(path);
+    return this.remembered(path, current.identity);
   }
 
-  /** The file's identity now; a file that is not there (or cannot be looked at) is forgotten. */
+  /**
+   * The file's identity now; a file that is not there is forgotten. A cache the host cannot look into
+   * (ENOTDIR, EACCES, EIO) rejects with stat's own error: the host's fault, not the image's, which qemu-img's
+   * failure to open the file would wrongly make it (ImageUnacceptable).
+   */
   private async identityOf(path: string): Promise<Identity> {
     try {
       return { kind: 'present', identity: identity(await stat(path, { bigint: true })) };
     } catch (error) {
       this.known.delete(path);
-      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable' };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      throw error;
     }
   }
 

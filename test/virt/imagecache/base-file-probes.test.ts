@@ -134,6 +134,16 @@ describe('BaseFileProbes', () => {
 
     await expect(probes.infoIfPresent(`${path}.part-0123456789abcdef`)).rejects.toThrow(RangeError);
   });
+
+  test("a cache the host cannot look into fails with the file system's error, not the probe's", async () => {
+    // _base is a file: stat of anything in it is ENOTDIR (qemu-img would call the image unreadable).
+    await rm(base, { recursive: true });
+    await writeFile(base, 'not a directory\n');
+    const path = join(base, cacheFileName(randomUUID()));
+    await expect(probes.infoIfPresent(path)).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(probes.info(path)).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect(calls).toEqual([]);
+  });
 });
 
 describe('the image cache with the real qemu-img, each run of it logged', () => {
