@@ -88,7 +88,7 @@ export class RpcClient {
    * the server's exception.
    */
   call(target: RpcTarget, context: Record<string, unknown>, method: string, args: Record<string, unknown>): Promise<unknown> {
-    const routingKey = target.server === undefined ? target.topic : `${target.topic}.${target.server}`;
+    const routingKey = routingKeyOf(target);
     const call = `${method} to ${routingKey}`;
     if (!this.consuming) return Promise.reject(new RpcCallError('ConnectionLost', call, `not connected to the ${this.options.name} broker`));
     const msgId = uniqueId();
@@ -129,6 +129,28 @@ export class RpcClient {
       this.pending.get(msgId)?.settle({ error: new RpcCallError('ConnectionLost', call, (error as Error).message) });
     });
     return outcome;
+  }
+
+  /**
+   * Casts `method` to a server of `target` (amqpdriver _send without wait_for_reply: no _msg_id, no reply
+   * queue, no expiry). Resolves once the broker has confirmed the message, so a caller may then ack the work
+   * it hands over; rejects with RpcCallError ConnectionLost when the broker did not take it.
+   */
+  async cast(target: RpcTarget, context: Record<string, unknown>, method: string, args: Record<string, unknown>): Promise<void> {
+    const routingKey = routingKeyOf(target);
+    const message = {
+      method,
+      args,
+      ...(target.namespace === null ? {} : { namespace: target.namespace }),
+      version: target.version,
+      _unique_id: uniqueId(),
+      ...packContext(context),
+    };
+    try {
+      await this.connection.publish(this.options.controlExchange, routingKey, encodeEnvelope(message), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 });
+    } catch (error) {
+      throw new RpcCallError('ConnectionLost', `${method} to ${routingKey}`, (error as Error).message);
+    }
   }
 
   /** Fails the calls still waiting (retryable: they may not have run) and closes the connection. */
@@ -181,3 +203,7 @@ export class RpcClient {
   }
 }
 
+/** `<topic>`, or `<topic>.<server>` for one server's queue. */
+function routingKeyOf(target: RpcTarget): string {
+  return target.server === undefined ? target.topic : `${target.topic}.${target.server}`;
+}

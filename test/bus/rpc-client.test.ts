@@ -12,7 +12,8 @@ import { RpcCallError } from '../../src/bus/rpc-call-error.js';
 import { RpcClient, type RpcTarget } from '../../src/bus/rpc-client.js';
 import { parseTransportUrl } from '../../src/bus/transport-url.js';
 import { CONTROL_PLANE_START_MS, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
-import { eventually, listDeclarations } from './helpers/rabbit.js';
+import { decodeEnvelope } from '../../src/bus/oslo-envelope.js';
+import { connectClient, eventually, listDeclarations } from './helpers/rabbit.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -133,6 +134,26 @@ test('the broker drops the connection: the call in flight fails at once, retryab
   }, 30_000, 200);
   expect(service).toMatchObject({ 'nova_object.data': expect.objectContaining({ binary: 'nova-scheduler' }) });
 }, 60_000);
+
+test("a cast: confirmed by the broker, oslo's envelope without a reply queue, message id or expiry", async () => {
+  const model = await connectClient(plane.transport_url);
+  try {
+    const channel = await model.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    const topic = `nova-spawnd-cast-test-${process.pid}`;
+    await channel.bindQueue(queue, 'nova', topic);
+    const context = adminContext();
+    await client.cast({ topic, namespace: 'compute_task', version: '1.19' }, context, 'build_instances', { instances: [], host_lists: [[]] });
+    const delivered = await eventually('the cast', async () => (await channel.get(queue, { noAck: true })) || undefined, 10_000);
+    expect(delivered.properties).toMatchObject({ contentType: 'application/json', deliveryMode: 2, expiration: undefined });
+    const message = decodeEnvelope(delivered.content, delivered.properties.contentType as string);
+    expect(message).toMatchObject({ method: 'build_instances', namespace: 'compute_task', version: '1.19', args: { instances: [], host_lists: [[]] }, _context_request_id: context['request_id'] });
+    expect(message['_unique_id']).toMatch(/^[0-9a-f]{32}$/);
+    for (const key of ['_msg_id', '_reply_q', '_timeout']) expect(message).not.toHaveProperty(key);
+  } finally {
+    await model.close();
+  }
+});
 
 /** `rabbitmqctl close_connection` for the connection that named itself `name`: the broker ends it. */
 async function closeConnection(name: string): Promise<void> {
