@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
-import { SpawnFailed } from '../compute/spawn-failed.js';
+import { SpawnFailed, SpawnRescheduled } from '../compute/spawn-failed.js';
 import type { SpawnResult } from '../compute/spawn-result.js';
 import type { Spawner } from '../compute/spawner.js';
 import type { Logger, LogContext } from '../log.js';
@@ -310,6 +310,13 @@ export class SpawnConsumer {
       return 'settle';
     }
     const { error } = outcome;
+    const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
+    if (error instanceof SpawnRescheduled) {
+      // Nova notifies instance.create.error on the host that failed before it reschedules.
+      this.deps.log.info(`rescheduled to another host by the conductor: acking (${error.reason})`, fate.log);
+      if (notifies) fate.steps.push(this.notificationStep({ source: { request }, context, phase: 'error', fault: notificationFault(rejectionFor(error, hints, attempt)) }, fate));
+      return 'settle';
+    }
     const { maxAttempts, backoff } = this.options.retry;
     if (error instanceof SpawnFailed && error.transient && attempt < maxAttempts) {
       const delay = backoffDelay(backoff, attempt);
@@ -317,7 +324,6 @@ export class SpawnConsumer {
       fate.steps.push(this.retryStep(delivery, attempt, delay, fate));
       return 'settle';
     }
-    const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
     this.reject(fate, rejectionFor(error, hints, attempt), delivery, oslo, notifies ? { source: { request }, context } : null);
     return 'settle';
   }

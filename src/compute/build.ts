@@ -19,6 +19,14 @@
  * removed from placement, the event finished with the error; the domain is gone already (the pipeline
  * undefines what it defined). A transient failure with attempts left leaves the instance spawning and the
  * event open: the bus brings the message back.
+ * A final failure of the spawn that another host may not have (this host's libvirt, disks or image cache,
+ * not the request: see REQUEST_FAULTS) is rescheduled as _do_build_and_run_instance does on
+ * RescheduledException, when the cast allows it (filter_properties has `retry`) and the scheduler left an
+ * alternate host: Instance.save [host, node, launched_on = None, task_state=scheduling], the allocations
+ * removed, then ComputeTaskAPI.build_instances cast with the remaining host_list; the conductor claims the
+ * alternate and casts the build there. Unlike Nova, a build with no alternate left is not handed to the
+ * conductor only to fail there with MaxRetriesExceeded ("Exhausted all hosts available..."): it goes to
+ * ERROR here, its fault naming the real reason.
  *
  * At least once, never twice: the instance is read first (Instance.get_by_uuid), and the steps it has
  * already passed (a retried or redelivered build) are not saved again, nor its event started again. A build
@@ -30,13 +38,14 @@
 import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { PlacementClient } from '../clients/placement.js';
 import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
+import type { ComputeTaskApi } from '../conductor/compute-task-api.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger, LogContext } from '../log.js';
 import { buildCastOf, type BuildCast } from '../nova/build-and-run-instance.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
-import { SpawnFailed } from './spawn-failed.js';
+import { SpawnFailed, SpawnRescheduled } from './spawn-failed.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { SpawnAttempt, Spawner } from './spawner.js';
 
@@ -67,6 +76,8 @@ export class BuildStopped extends SpawnFailed {
 
 export interface NovaBuildDeps {
   conductor: ConductorApi;
+  /** Where a build that failed here is rescheduled. */
+  computeTask: Pick<ComputeTaskApi, 'buildInstances'>;
   placement: Pick<PlacementClient, 'deleteAllocations'>;
   nodes: Pick<ComputeNodeKeeper, 'update' | 'buildFailed' | 'buildSucceeded' | 'node'>;
   /** For a build stopped by a delete: its domain, if it got one, is destroyed and undefined. */
@@ -109,6 +120,17 @@ function databaseBusy(error: RpcCallError): boolean {
 }
 
 /**
+ * Causes that say the request cannot be built anywhere (Nova raises BuildAbortException for them instead of
+ * rescheduling: ImageUnacceptable, FlavorDiskTooSmall, ...). ImageNotFound too, where Nova reschedules: Glance
+ * is the same for every host.
+ */
+const REQUEST_FAULTS = new Set(['ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidSpawnRequest', 'InvalidNetworkInfoError', 'InvalidAddressError']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
  * The fault's message, what `openstack server show` tells the user (Nova: the exception's reason, 255
  * characters at most): the error's own reason when it states one apart from where it happened (an image's
  * temporary file, say), else the failure's reason.
@@ -147,6 +169,8 @@ class Build {
   private readonly log: LogContext;
   private instance!: InstanceRecord;
   private eventStarted = false;
+  /** The pipeline's spawn is under way: a failure now is the host's or the request's, not the conductor's. */
+  private spawning = false;
 
   constructor(
     private readonly pipeline: Spawner,
@@ -169,10 +193,12 @@ class Build {
       if (failure instanceof BuildStopped) {
         this.deps.log.info(`build stopped: ${failure.reason}`, this.log);
         if (failure.deleted) await this.undefineQuietly();
-      } else if (!failure.transient || this.attempt.last) {
-        await this.recordFailure(failure);
-      } else {
+      } else if (failure.transient && !this.attempt.last) {
         this.deps.log.warning(`build attempt failed, the instance stays ${String(this.instance?.get('task_state') ?? 'building')}: ${failure.message}`, this.log);
+      } else {
+        const alternates = this.spawning ? this.alternates(failure) : null;
+        if (alternates !== null) throw await this.reschedule(failure, alternates);
+        await this.recordFailure(failure);
       }
       throw failure;
     }
@@ -214,7 +240,9 @@ class Build {
 
     const ec2Ids = await this.ec2Ids();
     const request: SpawnRequest = { ...this.request, instance: { ...this.request.instance, ec2_ids: ec2Ids } };
+    this.spawning = true;
     const result = await this.pipeline.spawn(request, this.attempt);
+    this.spawning = false;
 
     if (reached < Reached.Active) {
       // _update_instance_after_spawn: configdrive.update_instance before launched_at is set.
@@ -309,6 +337,65 @@ class Build {
     if (error instanceof SpawnFailed) return error;
     if (error instanceof RpcCallError) return new SpawnFailed(this.uuid, 'conductor', error.retryable || databaseBusy(error), `${what}: ${error.message}`, { cause: error });
     return new SpawnFailed(this.uuid, 'build', false, `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  }
+
+  /**
+   * The alternate hosts to reschedule `failure` to, or null when Nova would not reschedule: the request
+   * itself is at fault, the cast has no `retry` (a forced host, [scheduler] max_attempts 1), or no host is left.
+   */
+  private alternates(failure: SpawnFailed): unknown[] | null {
+    const cause = (failure.cause as { name?: unknown } | undefined)?.name;
+    if (typeof cause === 'string' && REQUEST_FAULTS.has(cause)) return null;
+    const filterProperties = this.cast.args['filter_properties'];
+    const hostList = this.cast.args['host_list'];
+    if (!isRecord(filterProperties) || !isRecord(filterProperties['retry'])) return null;
+    return Array.isArray(hostList) && hostList.length > 0 ? hostList : null;
+  }
+
+  /**
+   * _do_build_and_run_instance on RescheduledException: the instance handed back to the conductor with
+   * the rest of the host list. Resolves with what the build throws: SpawnRescheduled once the broker has
+   * the cast; `failure` itself when the reschedule could not be done (then recorded as a final failure), or
+   * BuildStopped when the instance was deleted meanwhile.
+   */
+  private async reschedule(failure: SpawnFailed, hostList: unknown[]): Promise<SpawnFailed> {
+    const { deps } = this;
+    const reason = faultMessage(failure);
+    deps.log.warning(`build failed on this host, rescheduling it (${hostList.length} alternate host(s) left): ${failure.message}`, this.log);
+    const filterProperties = this.cast.args['filter_properties'] as Record<string, unknown>;
+    // retry.exc (traceback.format_exception's lines) is what the conductor logs; exc_reason its fault's text.
+    const retry = { ...(filterProperties['retry'] as Record<string, unknown>), exc: [`${failure.stack ?? failure.message}\n`], exc_reason: reason };
+    try {
+      await this.save({ host: null, node: null, launched_on: null, task_state: 'scheduling' }, undefined);
+      // Unclaimed before the cast, so that the conductor can claim the alternate host for the instance.
+      await deps.placement.deleteAllocations(this.uuid);
+      const args = this.cast.args;
+      await deps.computeTask.buildInstances(this.context, {
+        instances: [this.instance],
+        image: args['image'] ?? {},
+        filter_properties: { ...filterProperties, retry },
+        admin_password: args['admin_password'] ?? null,
+        injected_files: args['injected_files'] ?? [],
+        requested_networks: args['requested_networks'] ?? null,
+        security_groups: args['security_groups'] ?? [],
+        request_spec: args['request_spec'] ?? null,
+        host_lists: [hostList],
+      });
+    } catch (error) {
+      if (error instanceof BuildStopped) {
+        deps.log.info(`build stopped: ${error.reason}`, this.log);
+        if (error.deleted) await this.undefineQuietly();
+        return error;
+      }
+      deps.log.error(`could not reschedule the build: ${(error as Error).message}`, this.log);
+      await this.recordFailure(failure);
+      return failure;
+    }
+    deps.nodes.buildFailed();
+    await this.updateNode();
+    if (this.eventStarted) await this.finishEvent(`${reason.slice(0, FAULT_MESSAGE_CHARS - 14)} (rescheduled)`, `${failure.message}\n${failure.stack ?? ''}`);
+    deps.log.info('build rescheduled through the conductor', this.log);
+    return new SpawnRescheduled(this.uuid, failure.step, reason, { cause: failure });
   }
 
   /**

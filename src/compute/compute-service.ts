@@ -10,6 +10,7 @@ import { Adapter } from '../clients/adapter.js';
 import { PlacementClient } from '../clients/placement.js';
 import { sessionFromConfig } from '../clients/session.js';
 import { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
+import { ComputeTaskApi } from '../conductor/compute-task-api.js';
 import { ConductorApi } from '../conductor/conductor-api.js';
 import { ServiceReporter } from '../conductor/service-reporter.js';
 import type { NovaConfig } from '../config/schema.js';
@@ -28,7 +29,8 @@ export interface ComputeService {
   readonly nodes: ComputeNodeKeeper;
   /**
    * The spawner the bus consumes builds with: Nova's build (build.ts) around `pipeline`, every step saved
-   * through nova-conductor, failures recorded as faults and ERROR, allocations removed.
+   * through nova-conductor, failures rescheduled to an alternate host or recorded as faults and ERROR,
+   * allocations removed.
    */
   builds(pipeline: Spawner & Pick<SpawnPipeline, 'rootDeviceName'>): Spawner;
   stop(): Promise<void>;
@@ -80,6 +82,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
     builds: (pipeline) =>
       new NovaBuild(pipeline, {
         conductor,
+        computeTask: new ComputeTaskApi(rpc),
         placement: placementClient,
         nodes,
         connection: deps.connection,

@@ -15,3 +15,13 @@ export class SpawnFailed extends Error {
     super(`spawn of instance ${uuid} failed at ${step}: ${reason}`, options);
   }
 }
+
+/**
+ * The build failed on this host and was handed back to nova-conductor, which builds it on an alternate host
+ * (Nova's RescheduledException): the message is settled, neither retried here nor dead-lettered.
+ */
+export class SpawnRescheduled extends SpawnFailed {
+  constructor(uuid: string, step: string, reason: string, options?: { cause?: unknown }) {
+    super(uuid, step, false, reason, options);
+  }
+}

@@ -38,6 +38,11 @@ export interface BuildCast {
   node: string | null;
   /** The request context as it came (the `_context_*` keys): the user's, which the compute's calls carry on. */
   context: Record<string, unknown>;
+  /**
+   * The cast's arguments as they came: a reschedule hands them back to the conductor (filter_properties with
+   * its `retry`, host_list, request_spec, requested_networks, ...).
+   */
+  args: Record<string, unknown>;
 }
 
 const casts = new WeakMap<SpawnRequest, BuildCast>();
@@ -51,7 +56,7 @@ export function buildCastOf(request: SpawnRequest): BuildCast | null {
  * A build_and_run_instance cast (nova/compute/rpcapi.py; arguments as compute/manager.py takes them) ->
  * SpawnRequest. Arguments for scheduling, volumes and ports that Nova has already settled by the time it
  * casts (request_spec, filter_properties, requested_networks, block_device_mapping, node, limits,
- * host_list, accel_uuids) are not read here.
+ * host_list, accel_uuids) are not read here; the BuildCast keeps them for a reschedule.
  */
 export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): SpawnRequest {
   if (message.method !== BUILD_AND_RUN_INSTANCE) {
@@ -71,7 +76,7 @@ export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): Spawn
     context: requestContext(message.context),
   };
   const validated = validateSpawnRequest(request, PATHS);
-  casts.set(validated, { instance: args.required('instance') as Record<string, unknown>, node: args.nullableString('node'), context: message.context });
+  casts.set(validated, { instance: args.required('instance') as Record<string, unknown>, node: args.nullableString('node'), context: message.context, args: message.args });
   return validated;
 }
 

@@ -6,13 +6,14 @@
  */
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
 import { decodeBody } from '../../src/bus/oslo-envelope.js';
-import { BUILD_EVENT, BuildStopped, NovaBuild } from '../../src/compute/build.js';
-import { SpawnFailed } from '../../src/compute/spawn-failed.js';
+import { BUILD_EVENT, BuildStopped, NovaBuild, type NovaBuildDeps } from '../../src/compute/build.js';
+import { SpawnFailed, SpawnRescheduled } from '../../src/compute/spawn-failed.js';
 import type { SpawnResult } from '../../src/compute/spawn-result.js';
 import type { SpawnAttempt, Spawner } from '../../src/compute/spawner.js';
+import type { BuildInstancesArgs } from '../../src/conductor/compute-task-api.js';
 import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
 import { getLogger } from '../../src/log.js';
-import { spawnRequestFromBuildAndRunInstance } from '../../src/nova/build-and-run-instance.js';
+import { buildCastOf, spawnRequestFromBuildAndRunInstance } from '../../src/nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { FULL, INSTANCE_UUID } from '../nova/nova-scenarios.js';
 import { novaWireBody } from '../nova/wire-bodies.js';
@@ -103,6 +104,8 @@ class Pipeline implements Spawner {
 let cast: SpawnRequest;
 /** The same cast with an instance whose root disk is not named yet. */
 let unnamed: SpawnRequest;
+/** The same cast with no alternate host left in host_list. */
+let lastHost: SpawnRequest;
 
 beforeAll(async () => {
   const wire = await novaWireBody('full', '6.0');
@@ -112,16 +115,21 @@ beforeAll(async () => {
   const copy = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
   ((copy.args['instance'] as Record<string, Record<string, unknown>>)['nova_object.data']!)['root_device_name'] = null;
   unnamed = spawnRequestFromBuildAndRunInstance(copy);
+  const alone = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
+  alone.args['host_list'] = [];
+  lastHost = spawnRequestFromBuildAndRunInstance(alone);
 }, 60_000);
 
-function setup(row: Row) {
+function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
   const conductor = new Conductor(row);
   const pipeline = new Pipeline();
   const deleted: string[] = [];
   const undefined_: string[] = [];
   const nodes = { updates: 0, failed: 0, succeeded: 0 };
+  const reschedules: BuildInstancesArgs[] = [];
   const build = new NovaBuild(pipeline, {
     conductor: new ConductorApi(conductor),
+    computeTask: computeTask ?? { buildInstances: async (_context, args) => void reschedules.push(args) },
     placement: { deleteAllocations: async (consumer: string) => (deleted.push(consumer), true) },
     nodes: {
       node: null,
@@ -135,7 +143,7 @@ function setup(row: Row) {
     rootDeviceName: () => '/dev/vdz',
     now: () => new Date('2026-12-02T03:04:05.678Z'),
   });
-  return { conductor, pipeline, deleted, undefined: undefined_, nodes, build };
+  return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, build };
 }
 
 test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipeline, the event started and finished', async () => {
@@ -210,11 +218,76 @@ test('a permanent failure: the fault with the reason, host cleared and ERROR, al
   expect(finish.kwargs).toMatchObject({ exc_val: fault.changes!['message'], exc_tb: expect.stringContaining('SpawnFailed') });
 });
 
-test('a transient failure on the last attempt is final: ERROR', async () => {
-  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+test('a transient failure on the last attempt with no alternate host left is final: ERROR, not handed to the conductor', async () => {
+  const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
-  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBe(pipeline.failure);
+  await expect(build.spawn(lastHost, { number: 5, last: true })).rejects.toBe(pipeline.failure);
   expect(conductor.row.vm_state).toBe('error');
+  expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'ImageDownloadFailed: Glance answered 503' });
+  expect(reschedules).toEqual([]);
+});
+
+test("a failure of this host with an alternate left: rescheduled as Nova does, the cast's arguments handed back", async () => {
+  const { conductor, pipeline, deleted, nodes, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  const cause = Object.assign(new Error('internal error: process exited while connecting to monitor'), { name: 'LibvirtError' });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: internal error: process exited while connecting to monitor', { cause });
+  const failure = await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(SpawnRescheduled);
+  expect((failure as SpawnRescheduled).cause).toBe(pipeline.failure);
+  // _nil_out_instance_obj_host_and_node, task_state scheduling, saved without expected_task_state.
+  expect(conductor.story.slice(-2)).toEqual([
+    'Instance.save {"host":null,"launched_on":null,"node":null,"task_state":"scheduling"}',
+    'InstanceActionEvent.event_finish_with_failure',
+  ]);
+  expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'scheduling', host: null });
+  expect(conductor.calls.some((call) => call.what === 'InstanceFault.create')).toBe(false);
+  expect(deleted).toEqual([INSTANCE_UUID]);
+  expect(nodes).toMatchObject({ failed: 1, updates: 1 });
+  expect(reschedules).toHaveLength(1);
+  const [args] = reschedules as [BuildInstancesArgs];
+  const sent = buildCastOf(cast)!.args;
+  expect(args.instances.map((instance) => instance.get('uuid'))).toEqual([INSTANCE_UUID]);
+  expect(args.instances[0]!.whatChanged()).toEqual([]);
+  expect(args.host_lists).toEqual([sent['host_list']]);
+  for (const name of ['image', 'admin_password', 'injected_files', 'requested_networks', 'security_groups', 'request_spec'] as const) expect(args[name]).toEqual(sent[name]);
+  expect(args.filter_properties).toEqual({
+    retry: { num_attempts: 1, hosts: [], exc: [expect.stringContaining('SpawnFailed')], exc_reason: 'LibvirtError: internal error: process exited while connecting to monitor' },
+  });
+  expect(conductor.calls.at(-1)!.kwargs).toMatchObject({ exc_val: 'LibvirtError: internal error: process exited while connecting to monitor (rescheduled)' });
+});
+
+test('a transient failure on the last attempt with an alternate left is rescheduled', async () => {
+  const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBeInstanceOf(SpawnRescheduled);
+  expect(reschedules).toHaveLength(1);
+  expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'scheduling', host: null });
+});
+
+test('a failure of the request (ImageUnacceptable) is not rescheduled, alternates or not', async () => {
+  const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
+  await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
+  expect(reschedules).toEqual([]);
+  expect(conductor.row.vm_state).toBe('error');
+});
+
+test('a failure of the conductor, not of the spawn, is not rescheduled', async () => {
+  const { conductor, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  conductor.failSave = (changes) => ('host' in changes ? remoteError('ValueError', 'a bug') : null);
+  await expect(build.spawn(cast)).rejects.toBeInstanceOf(SpawnFailed);
+  expect(reschedules).toEqual([]);
+});
+
+test('a reschedule whose cast the broker does not take: the failure is recorded, ERROR with its reason', async () => {
+  const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null }, {
+    buildInstances: () => Promise.reject(new RpcCallError('ConnectionLost', 'build_instances to conductor', 'not confirmed')),
+  });
+  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: boom');
+  await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
+  expect(conductor.row).toEqual({ vm_state: 'error', task_state: null, host: null });
+  expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'LibvirtError: boom' });
 });
 
 test('a busy conductor database is transient; the retry resumes where the first attempt stopped', async () => {
