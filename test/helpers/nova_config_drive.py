@@ -107,6 +107,32 @@ def build_instance(ctx, data, block_devices, ec2_ids):
     return instance
 
 
+def config_drive_files(instance, content, extra_md, network_info, seeds):
+    """metadata_for_config_drive() of the InstanceMetadata that the libvirt driver's _create_configdrive builds,
+    as [[path, base64 data], ...] in yield order, with os.urandom(512) returning `seeds` in turn (the
+    random_seed of each meta_data.json); and how many seeds it drew. More draws than seeds is an error."""
+    calls = []
+    real_urandom = os.urandom
+
+    def urandom(n):
+        # uuid4() for request ids also draws from os.urandom: only the 512-byte draws are seeds.
+        if n != 512:
+            return real_urandom(n)
+        if len(calls) == len(seeds):
+            raise RuntimeError('InstanceMetadata drew more than the %d random seeds given' % len(seeds))
+        calls.append(n)
+        return seeds[len(calls) - 1]
+
+    with mock.patch.object(base.os, 'urandom', side_effect=urandom):
+        md = base.InstanceMetadata(instance, content=content, extra_md=extra_md, network_info=network_info)
+        files = []
+        for path, value in md.metadata_for_config_drive():
+            if isinstance(value, str):
+                value = value.encode('utf-8')
+            files.append([path, base64.b64encode(value).decode('ascii')])
+    return files, len(calls)
+
+
 def bench(instance, content, extra_md, network_info, runs, outdir):
     import time
     from nova.virt import configdrive
@@ -141,16 +167,6 @@ def main():
         bdms = objects.BlockDeviceMappingList(objects=[
             objects.BlockDeviceMapping(**bdm) for bdm in data['block_devices']['block_device_mapping']])
         seeds = [base64.b64decode(s) for s in data['random_seeds']]
-        calls = []
-        real_urandom = os.urandom
-
-        def urandom(n):
-            # uuid4() for request ids also draws from os.urandom: only the 512-byte draws are seeds.
-            if n != 512:
-                return real_urandom(n)
-            calls.append(n)
-            return seeds[len(calls) - 1]
-
         content = [(path, base64.b64decode(b64)) for path, b64 in data['injected_files']]
         extra_md = {}
         if data['admin_password']:
@@ -164,16 +180,10 @@ def main():
                                             int(sys.argv[2]), sys.argv[3])}, sys.stdout)
             return
         with mock.patch('nova.network.security_group_api.get_instance_security_groups', return_value=sgroups), \
-                mock.patch.object(objects.Instance, 'get_bdms', return_value=bdms), \
-                mock.patch.object(base.os, 'urandom', side_effect=urandom):
-            md = base.InstanceMetadata(instance, content=content, extra_md=extra_md, network_info=network_info)
-            files = []
-            for path, value in md.metadata_for_config_drive():
-                if isinstance(value, str):
-                    value = value.encode('utf-8')
-                files.append([path, base64.b64encode(value).decode('ascii')])
+                mock.patch.object(objects.Instance, 'get_bdms', return_value=bdms):
+            files, urandom_calls = config_drive_files(instance, content, extra_md, network_info, seeds)
 
-    json.dump({'files': files, 'urandom_calls': len(calls)}, sys.stdout)
+    json.dump({'files': files, 'urandom_calls': urandom_calls}, sys.stdout)
 
 
 if __name__ == '__main__':
