@@ -4,6 +4,8 @@
  * - a server with a config drive, user data, a property and a key pair goes ACTIVE on our host; its build is
  *   in `openstack server event list`; its drive holds its uuid, user data, key and the EC2 id Nova's database
  *   gave it (EC2InstanceMapping: instance_id_mappings), which the metadata service answers with too;
+ * - that drive holds what Nova's own InstanceMetadata writes for the server as cell1's database holds it, with
+ *   our daemon's nova.conf (test/helpers/nova_server_drive.py): every file, byte for byte;
  * - a server of an image we refuse (qcow2 bytes that Glance calls raw) goes to ERROR with a fault naming the
  *   reason, and placement holds no allocation of it.
  * The servers are deleted by nova-api once the daemon is stopped and its service down (terminate_instance is
@@ -16,9 +18,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readDrive } from '../../src/configdrive/read-drive.js';
+import type { DriveTree } from '../../src/configdrive/tree.js';
+import { OPENSTACK_VERSION_DIRECTORIES } from '../../src/metadata/versions.js';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { ComputeHost, ec2ImageId, ec2InstanceId, novaDb, remove, settled } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { novaServerDrive } from '../metadata/nova-reference.js';
 
 const execFileAsync = promisify(execFile);
 const SUFFIX = randomBytes(4).toString('hex');
@@ -29,13 +34,17 @@ const PROXY_SECRET = `secret-${SUFFIX}`;
 
 let plane: ControlPlane;
 let dir: string;
+/** The daemon's nova.conf. */
+let config: string;
 let host: ComputeHost;
+/** The server the first test built: its id and the admin password nova-api made for it. */
+let built: { id: string; adminPass: string | null } | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   plane = await startControlPlane();
   dir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-build-cp-'));
-  const config = join(dir, 'nova.conf');
+  config = join(dir, 'nova.conf');
   writeFileSync(
     config,
     computeHostConfig(plane, HOST, dir, {
@@ -87,9 +96,10 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   cleanups.push(() => remove(plane, `${plane.compute_url}/os-keypairs/${keyName}`));
 
   const began = Date.now();
-  const id = await host.createServer(`build-${SUFFIX}`, [
+  const created = await host.create(`build-${SUFFIX}`, [
     '--config-drive', 'true', '--image', plane.image_id, '--flavor', await flavor('active', 1), '--user-data', userData, '--property', `purpose=build-${SUFFIX}`, '--key-name', keyName,
   ]);
+  const id = created.id;
   const server = await settled(plane, id);
   const seconds = (Date.now() - began) / 1000;
   expect({ status: server.status, fault: server['fault'] }).toEqual({ status: 'ACTIVE', fault: undefined });
@@ -103,6 +113,7 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
     'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda',
   });
   expect(server['OS-SRV-USG:launched_at']).toEqual(expect.any(String));
+  built = { id, adminPass: created.adminPass ?? null };
   console.log(`server create to ACTIVE: ${seconds.toFixed(1)} s (openstack CLI polls included); in the compute: ${computeMs(id)} ms`);
 
   const events = (await openstack(plane, 'compute', ['server', 'event', 'list', id])) as { 'Request ID': string; Action: string }[];
@@ -127,6 +138,39 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   expect(response.status).toBe(200);
   expect(await response.text()).toBe(ec2Id);
 }, 240_000);
+
+/**
+ * Each meta_data.json's random_seed, in the order Nova draws them (one os.urandom(512) per document, by
+ * version): checked for their form, base64 of 512 bytes, one of its own per document.
+ */
+function randomSeeds(drive: DriveTree): Buffer[] {
+  const seeds: string[] = [];
+  for (const directory of OPENSTACK_VERSION_DIRECTORIES) {
+    const seed = (JSON.parse(text(drive.get(`openstack/${directory}/meta_data.json`))) as { random_seed?: string }).random_seed;
+    if (seed === undefined) continue;
+    expect({ directory, bytes: Buffer.from(seed, 'base64').length, canonical: Buffer.from(seed, 'base64').toString('base64') === seed }).toEqual({ directory, bytes: 512, canonical: true });
+    seeds.push(seed);
+  }
+  expect(new Set(seeds).size).toBe(seeds.length);
+  return seeds.map((seed) => Buffer.from(seed, 'base64'));
+}
+
+test('its drive is what Nova\'s own InstanceMetadata writes for the server in cell1, with our nova.conf', async () => {
+  if (!built) throw new Error('no server: the build test failed');
+  expect(built.adminPass).toEqual(expect.any(String));
+  const drive = readDrive(readFileSync(join(dir, 'instances', built.id, 'disk.config'))).tree;
+  // The random seeds are the only bytes a build draws: Nova's os.urandom returns ours, so the rest is compared whole.
+  const seeds = randomSeeds(drive);
+  const nova = await novaServerDrive({ configFiles: [plane.nova_conf, config], uuid: built.id, adminPassword: built.adminPass, randomSeeds: seeds });
+  expect(nova.urandomCalls).toBe(seeds.length);
+  // Path -> bytes as latin1 text (one character per byte): one comparison that shows every file that differs.
+  const asText = (files: Iterable<[string, Uint8Array]>) => Object.fromEntries([...files].map(([path, data]) => [path, Buffer.from(data).toString('latin1')]));
+  expect(asText(drive)).toEqual(asText(nova.files));
+  // What the comparison covered: the password, the key and the user data are in Nova's files.
+  const latest = JSON.parse(new Map(nova.files).get('openstack/latest/meta_data.json')!.toString('utf8')) as Record<string, unknown>;
+  expect(latest).toMatchObject({ uuid: built.id, admin_pass: built.adminPass, keys: [expect.objectContaining({ type: 'ssh' })], devices: [] });
+  expect(nova.files.map(([path]) => path)).toContain('openstack/latest/user_data');
+}, 60_000);
 
 test('an image we refuse puts the server in ERROR with a fault naming the reason and no allocation left', async () => {
   // qcow2 bytes that Glance is told are raw: our image checks refuse them, as Nova's do (ImageUnacceptable).

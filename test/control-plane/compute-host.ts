@@ -20,6 +20,9 @@ export const COMPUTE_API = ['--os-compute-api-version', '2.74'] as const;
 /** `openstack server show -f json`. */
 export type Server = Record<string, unknown> & { status: string };
 
+/** `openstack server create -f json`: adminPass is the password nova-api made when the request had none. */
+export type CreatedServer = Record<string, unknown> & { id: string; adminPass?: string };
+
 export interface ListedService {
   ID: string;
   Binary: string;
@@ -73,9 +76,14 @@ export class ComputeHost {
 
   /** `openstack server create --nic none --host <this host> ...args name`: the new server's id. */
   async createServer(name: string, args: readonly string[]): Promise<string> {
-    const created = (await openstack(this.plane, 'compute', [...COMPUTE_API, 'server', 'create', '--nic', 'none', '--host', this.name, ...args, name])) as { id: string };
+    return (await this.create(name, args)).id;
+  }
+
+  /** createServer(), answered with what the CLI printed: nova-api's POST response (adminPass) and the server. */
+  async create(name: string, args: readonly string[]): Promise<CreatedServer> {
+    const created = (await openstack(this.plane, 'compute', [...COMPUTE_API, 'server', 'create', '--nic', 'none', '--host', this.name, ...args, name])) as CreatedServer;
     this.servers.push(created.id);
-    return created.id;
+    return created;
   }
 
   async listedService(): Promise<ListedService | undefined> {

@@ -1,4 +1,7 @@
-/** Runs Nova's own InstanceMetadata (test/helpers/nova_config_drive.py) on the instance we build from. */
+/**
+ * Runs Nova's own InstanceMetadata (test/helpers/nova_config_drive.py) on the instance we build from, or
+ * (nova_server_drive.py) on a server of the control plane as its database holds it.
+ */
 import { join } from 'node:path';
 import type { BlockDevices } from '../../src/metadata/block-device-mapping.js';
 import type { Ec2Ids } from '../../src/metadata/ec2-ids.js';
@@ -8,6 +11,7 @@ import { runPython } from './python.js';
 
 // From the package root, so bench/ (run from dist/) finds it too.
 const HELPER = join(PACKAGE_ROOT, 'test/helpers/nova_config_drive.py');
+const SERVER_HELPER = join(PACKAGE_ROOT, 'test/helpers/nova_server_drive.py');
 
 export interface NovaDriveInput {
   request: SpawnRequest;
@@ -44,12 +48,38 @@ export function helperDocument(input: NovaDriveInput): Record<string, unknown> {
   };
 }
 
-export async function novaConfigDrive(input: NovaDriveInput): Promise<NovaDrive> {
-  const result = JSON.parse(await runPython([HELPER], helperDocument(input))) as { files: [string, string][]; urandom_calls: number };
+function novaDrive(stdout: string): NovaDrive {
+  const result = JSON.parse(stdout) as { files: [string, string][]; urandom_calls: number };
   return {
     files: result.files.map(([path, data]) => [path, Buffer.from(data, 'base64')]),
     urandomCalls: result.urandom_calls,
   };
+}
+
+export async function novaConfigDrive(input: NovaDriveInput): Promise<NovaDrive> {
+  return novaDrive(await runPython([HELPER], helperDocument(input)));
+}
+
+export interface NovaServerDriveInput {
+  /** nova.conf files in oslo.config order: the control plane's, then the compute host's. */
+  configFiles: readonly string[];
+  uuid: string;
+  /** The adminPass nova-api answered the POST with (the libvirt driver's extra_md), null if none. */
+  adminPassword: string | null;
+  /** What Nova's os.urandom(512) returns, in turn. */
+  randomSeeds: readonly Uint8Array[];
+}
+
+/** The drive Nova's libvirt driver would write for a server of the control plane, from its database. */
+export async function novaServerDrive(input: NovaServerDriveInput): Promise<NovaDrive> {
+  return novaDrive(
+    await runPython([SERVER_HELPER], {
+      config_files: input.configFiles,
+      uuid: input.uuid,
+      admin_password: input.adminPassword,
+      random_seeds: input.randomSeeds.map((seed) => Buffer.from(seed).toString('base64')),
+    }),
+  );
 }
 
 /** Seconds per run of Nova's own pipeline (InstanceMetadata + make_drive with genisoimage), for bench/. */
