@@ -5,7 +5,7 @@
 import type { KsaAdapterOptions } from '../config/schema.js';
 import { describeFilter, selectEndpoint } from './catalog.js';
 import { EndpointNotFound, ServiceCallFailed, networkReason } from './errors.js';
-import type { Access, Session } from './session.js';
+import type { Access, TokenSource } from './session.js';
 
 export interface ServiceRequest {
   /** JSON body; undefined sends none. */
@@ -15,7 +15,7 @@ export interface ServiceRequest {
 
 export class Adapter {
   constructor(
-    readonly session: Session,
+    readonly session: TokenSource,
     /** The section the adapter options come from (may differ from the session's: Glance uses [service_user]'s). */
     readonly section: string,
     readonly options: KsaAdapterOptions,

@@ -113,6 +113,19 @@ export class Session {
   }
 }
 
+/** What an Adapter needs of a session: a Session, or a user's token (userTokenSource). */
+export type TokenSource = Pick<Session, 'getAccess' | 'invalidate' | 'timeoutMs'>;
+
+/**
+ * The user's own token from the request context, with the context's catalog (Nova's _ContextAuthPlugin): for
+ * the calls Nova makes as the user, so that the user sees only what the user may. A refused token is not
+ * renewed: only the user can have another.
+ */
+export function userTokenSource(token: string, catalog: ServiceCatalog, timeoutMs = DEFAULT_TIMEOUT_MS): TokenSource {
+  const access: Access = { token, expiresAt: null, catalog, endpoint: null };
+  return { getAccess: async () => access, invalidate: () => false, timeoutMs };
+}
+
 /** The section's Session, or null when its auth_type is unset; ConfigError when an option it needs is missing. */
 export function sessionFromConfig(section: string, options: KsaAuthOptions, sessionOptions: SessionOptions = {}): Session | null {
   const plugin = authPlugin(section, options);

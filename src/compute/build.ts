@@ -10,6 +10,8 @@
  *   Instance.save [root_device_name, task_state=block_device_mapping]
  *   Instance.save [task_state=spawning]                           expected_task_state block_device_mapping
  *   the EC2 ids of Nova's database (EC2Ids.get_by_instance: EC2InstanceMapping made when first asked for),
+ *   the security groups of the instance's ports in Neutron, asked as the user (InstanceMetadata's
+ *   get_instance_security_groups; not the cast's security_groups, which name what was requested),
  *   the pipeline spawns (the drive and the metadata service carry Nova's i-%08x),
  *   Instance.save [vm_state=active, power_state=1, task_state=None, launched_at]   expected spawning
  *   ComputeNode updated; event_finish_with_failure(exc_val None)
@@ -36,6 +38,9 @@
  * instead of raising (so its event says Success), a failed build's event says Error, with the reason.
  */
 import { RpcCallError } from '../bus/rpc-call-error.js';
+import type { ServiceCatalog } from '../clients/catalog.js';
+import { ServiceCallFailed } from '../clients/errors.js';
+import type { NeutronClient } from '../clients/neutron.js';
 import type { PlacementClient } from '../clients/placement.js';
 import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
 import type { ComputeTaskApi } from '../conductor/compute-task-api.js';
@@ -79,6 +84,8 @@ export interface NovaBuildDeps {
   /** Where a build that failed here is rescheduled. */
   computeTask: Pick<ComputeTaskApi, 'buildInstances'>;
   placement: Pick<PlacementClient, 'deleteAllocations'>;
+  /** The instance's security groups for its metadata, as the user sees them in Neutron. */
+  neutron: Pick<NeutronClient, 'instanceSecurityGroups'>;
   nodes: Pick<ComputeNodeKeeper, 'update' | 'buildFailed' | 'buildSucceeded' | 'node'>;
   /** For a build stopped by a delete: its domain, if it got one, is destroyed and undefined. */
   connection: Pick<LibvirtConnection, 'removeDomain'>;
@@ -239,8 +246,10 @@ class Build {
     if (reached < Reached.Spawning) await this.save({ vm_state: 'building', task_state: 'spawning' }, ['block_device_mapping']);
 
     const ec2Ids = await this.ec2Ids();
-    const request: SpawnRequest = { ...this.request, instance: { ...this.request.instance, ec2_ids: ec2Ids } };
+    // Nova asks Neutron while the driver spawns (_create_configdrive): a failure there is the spawn's.
     this.spawning = true;
+    const securityGroups = await this.securityGroups();
+    const request: SpawnRequest = { ...this.request, security_groups: securityGroups, instance: { ...this.request.instance, ec2_ids: ec2Ids } };
     const result = await this.pipeline.spawn(request, this.attempt);
     this.spawning = false;
 
@@ -298,6 +307,17 @@ class Build {
     }
     const text = (field: string): string | null => (typeof ids.get(field) === 'string' ? (ids.get(field) as string) : null);
     return { instance_id: ids.get('instance_id') as string, ami_id: text('ami_id'), kernel_id: text('kernel_id'), ramdisk_id: text('ramdisk_id') };
+  }
+
+  private async securityGroups(): Promise<string[]> {
+    const catalog = this.context['service_catalog'];
+    const user = { auth_token: typeof this.context['auth_token'] === 'string' ? this.context['auth_token'] : null, service_catalog: Array.isArray(catalog) ? (catalog as ServiceCatalog) : [] };
+    try {
+      return await this.deps.neutron.instanceSecurityGroups(user, this.uuid);
+    } catch (error) {
+      const transient = error instanceof ServiceCallFailed && error.retryable;
+      throw new SpawnFailed(this.uuid, 'network', transient, `the instance's security groups: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /**

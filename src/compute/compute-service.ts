@@ -7,6 +7,7 @@
 import type { BusOptions } from '../bus/bus-options.js';
 import { RpcClient } from '../bus/rpc-client.js';
 import { Adapter } from '../clients/adapter.js';
+import { NeutronClient } from '../clients/neutron.js';
 import { PlacementClient } from '../clients/placement.js';
 import { sessionFromConfig } from '../clients/session.js';
 import { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
@@ -84,6 +85,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
         conductor,
         computeTask: new ComputeTaskApi(rpc),
         placement: placementClient,
+        neutron: new NeutronClient(config.neutron),
         nodes,
         connection: deps.connection,
         host: defaults.host,

@@ -127,10 +127,12 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
   const undefined_: string[] = [];
   const nodes = { updates: 0, failed: 0, succeeded: 0 };
   const reschedules: BuildInstancesArgs[] = [];
+  const neutronAsked: { token: string | null; uuid: string }[] = [];
   const build = new NovaBuild(pipeline, {
     conductor: new ConductorApi(conductor),
     computeTask: computeTask ?? { buildInstances: async (_context, args) => void reschedules.push(args) },
     placement: { deleteAllocations: async (consumer: string) => (deleted.push(consumer), true) },
+    neutron: { instanceSecurityGroups: async (user, uuid) => (neutronAsked.push({ token: user.auth_token, uuid }), ['web-from-neutron']) },
     nodes: {
       node: null,
       update: async () => (nodes.updates++, null as never),
@@ -143,11 +145,11 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
     rootDeviceName: () => '/dev/vdz',
     now: () => new Date('2026-12-02T03:04:05.678Z'),
   });
-  return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, build };
+  return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, neutronAsked, build };
 }
 
 test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipeline, the event started and finished', async () => {
-  const { conductor, pipeline, nodes, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  const { conductor, pipeline, nodes, neutronAsked, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   await expect(build.spawn(cast, { number: 1, last: false })).resolves.toMatchObject({ outcome: 'spawned' });
   expect(conductor.story).toEqual([
     'Instance.get_by_uuid',
@@ -165,6 +167,10 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
   expect(conductor.calls.at(-1)!.kwargs).toEqual({ exc_val: null, exc_tb: null, want_result: false });
   expect(pipeline.requests).toHaveLength(1);
   expect(pipeline.requests[0]!.instance.ec2_ids).toEqual({ instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
+  // The groups of the instance's ports in Neutron, asked with the user's token; not the cast's request.
+  expect(cast.security_groups).toEqual(['default', 'web']);
+  expect(pipeline.requests[0]!.security_groups).toEqual(['web-from-neutron']);
+  expect(neutronAsked).toEqual([{ token: cast.context.auth_token, uuid: INSTANCE_UUID }]);
   expect(nodes).toEqual({ updates: 1, failed: 0, succeeded: 1 });
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
 });

@@ -74,6 +74,8 @@ export function computeHostConfig(plane: ControlPlane, host: string, stateDir: s
     DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, enabled_apis: 'osapi_compute', report_interval: '2' },
     libvirt: { virt_type: 'qemu', connection_uri: 'test:///default' },
     placement: { auth_type: 'admin_token', endpoint: plane.placement_url, token: plane.token },
+    // Neutron as the user sees it (the request's catalog is empty under noauth2).
+    neutron: { endpoint_override: plane.neutron_url },
   };
   for (const [section, options] of Object.entries(extra)) sections[section] = { ...sections[section], ...options };
   return Object.entries(sections)
