@@ -11,7 +11,7 @@ import { renderSample } from './config/render.js';
 import { checkConfig, checkConfigHelp } from './cli/check-config.js';
 import { drive, DriveExistsError, driveHelp } from './cli/drive.js';
 import { EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE } from './cli/exit-codes.js';
-import { SpawnFailed } from './compute/spawn-failed.js';
+import { OperationFailed } from './compute/operation-failed.js';
 import { run, runHelp } from './cli/run.js';
 import { spawn, spawnHelp } from './cli/spawn.js';
 import { UsageError } from './cli/usage-error.js';
@@ -73,7 +73,7 @@ function exitCodeFor(error: unknown): number {
   if (DATA_ERRORS.some((type) => error instanceof type)) return EX_DATAERR;
   if (error instanceof DriveExistsError) return EX_CANTCREAT;
   // A spawn that may work when retried (libvirt or Glance away) differs from one that never will.
-  if (error instanceof SpawnFailed) return error.transient ? EX_TEMPFAIL : EX_DATAERR;
+  if (error instanceof OperationFailed) return error.transient ? EX_TEMPFAIL : EX_DATAERR;
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EX_NOINPUT;
   // util.parseArgs reports unknown or malformed options with these codes.
   const code = (error as { code?: string }).code;

@@ -3,7 +3,7 @@
  * of failure (operators filter on it), the error message that names the field and value, and what is known
  * of the instance. Pure: turning it into headers, an RPC failure and a notification fault happens here too.
  */
-import { SpawnFailed } from '../compute/spawn-failed.js';
+import { OperationFailed } from '../compute/operation-failed.js';
 import { InvalidSpawnRequest } from '../nova/invalid-spawn-request.js';
 import { EnvelopeError } from './envelope-error.js';
 import type { NotificationFault } from './instance-create-payload.js';
@@ -32,7 +32,7 @@ export type RejectionReason =
 
 export interface Rejection {
   reason: RejectionReason;
-  /** The error class: EnvelopeError, InvalidSpawnRequest, SpawnFailed, ... */
+  /** The error class: EnvelopeError, InvalidSpawnRequest, OperationFailed, ... */
   error: string;
   /** Its message, naming the field and the value at fault. */
   detail: string;
@@ -58,7 +58,7 @@ export function rejectionFor(error: unknown, hints: MessageHints, attempts: numb
   if (error instanceof InvalidSpawnRequest) {
     return { ...base, reason: error.field === 'version' ? 'unsupported-version' : 'invalid-request', field: error.field };
   }
-  if (error instanceof SpawnFailed) {
+  if (error instanceof OperationFailed) {
     return { ...base, reason: error.transient ? 'retries-exhausted' : 'spawn-failed', field: null, instanceUuid: error.uuid };
   }
   return { ...base, reason: 'internal-error', field: null };

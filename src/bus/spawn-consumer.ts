@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
-import { SpawnFailed, SpawnRescheduled } from '../compute/spawn-failed.js';
+import { OperationFailed, BuildRescheduled } from '../compute/operation-failed.js';
 import type { SpawnResult } from '../compute/spawn-result.js';
 import type { Spawner } from '../compute/spawner.js';
 import type { Logger, LogContext } from '../log.js';
@@ -311,14 +311,14 @@ export class SpawnConsumer {
     }
     const { error } = outcome;
     const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
-    if (error instanceof SpawnRescheduled) {
+    if (error instanceof BuildRescheduled) {
       // Nova notifies instance.create.error on the host that failed before it reschedules.
       this.deps.log.info(`rescheduled to another host by the conductor: acking (${error.reason})`, fate.log);
       if (notifies) fate.steps.push(this.notificationStep({ source: { request }, context, phase: 'error', fault: notificationFault(rejectionFor(error, hints, attempt)) }, fate));
       return 'settle';
     }
     const { maxAttempts, backoff } = this.options.retry;
-    if (error instanceof SpawnFailed && error.transient && attempt < maxAttempts) {
+    if (error instanceof OperationFailed && error.transient && attempt < maxAttempts) {
       const delay = backoffDelay(backoff, attempt);
       this.deps.log.warning(`spawn failed transiently, retrying in ${delay} ms (attempt ${attempt} of ${maxAttempts}): ${error.message}`, fate.log);
       fate.steps.push(this.retryStep(delivery, attempt, delay, fate));

@@ -50,7 +50,7 @@ import { buildCastOf, type BuildCast } from '../nova/build-and-run-instance.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
-import { SpawnFailed, SpawnRescheduled } from './spawn-failed.js';
+import { OperationFailed, BuildRescheduled } from './operation-failed.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { SpawnAttempt, Spawner } from './spawner.js';
 
@@ -67,7 +67,7 @@ const FAULT_MESSAGE_CHARS = 255;
  * build was finished (ERROR) or taken over by another host before this delivery. Permanent, so the bus
  * does not try again.
  */
-export class BuildStopped extends SpawnFailed {
+export class BuildStopped extends OperationFailed {
   constructor(
     uuid: string,
     reason: string,
@@ -142,7 +142,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * characters at most): the error's own reason when it states one apart from where it happened (an image's
  * temporary file, say), else the failure's reason.
  */
-function faultMessage(failure: SpawnFailed): string {
+function faultMessage(failure: OperationFailed): string {
   const cause = failure.cause as { name?: unknown; reason?: unknown; image?: unknown } | undefined;
   if (cause !== undefined && typeof cause.reason === 'string' && typeof cause.name === 'string') {
     return `${cause.name}: ${typeof cause.image === 'string' ? `image ${cause.image}: ` : ''}${cause.reason}`;
@@ -216,7 +216,7 @@ class Build {
     try {
       this.instance = WireObject.fromPrimitive(this.cast.instance, 'instance', 'Instance');
     } catch (error) {
-      throw new SpawnFailed(this.uuid, 'build', false, `the cast's instance cannot be saved back: ${(error as Error).message}`, { cause: error });
+      throw new OperationFailed(this.uuid, 'build', false, `the cast's instance cannot be saved back: ${(error as Error).message}`, { cause: error });
     }
     this.instance.resetChanges();
     const reached = await this.reached();
@@ -303,7 +303,7 @@ class Build {
       ids = (await this.call(() => this.deps.conductor.classActionObject('EC2Ids', 'get_by_instance', 'EC2Ids', [this.instance], {}, this.context), 'EC2Ids.get_by_instance')) ?? undefined;
     }
     if (!(ids instanceof WireObject) || typeof ids.get('instance_id') !== 'string') {
-      throw new SpawnFailed(this.uuid, 'build', false, 'Nova gave no EC2 ids for the instance');
+      throw new OperationFailed(this.uuid, 'build', false, 'Nova gave no EC2 ids for the instance');
     }
     const text = (field: string): string | null => (typeof ids.get(field) === 'string' ? (ids.get(field) as string) : null);
     return { instance_id: ids.get('instance_id') as string, ami_id: text('ami_id'), kernel_id: text('kernel_id'), ramdisk_id: text('ramdisk_id') };
@@ -316,7 +316,7 @@ class Build {
       return await this.deps.neutron.instanceSecurityGroups(user, this.uuid);
     } catch (error) {
       const transient = error instanceof ServiceCallFailed && error.retryable;
-      throw new SpawnFailed(this.uuid, 'network', transient, `the instance's security groups: ${(error as Error).message}`, { cause: error });
+      throw new OperationFailed(this.uuid, 'network', transient, `the instance's security groups: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -353,17 +353,17 @@ class Build {
     }
   }
 
-  private asFailure(error: unknown, what = 'build'): SpawnFailed {
-    if (error instanceof SpawnFailed) return error;
-    if (error instanceof RpcCallError) return new SpawnFailed(this.uuid, 'conductor', error.retryable || databaseBusy(error), `${what}: ${error.message}`, { cause: error });
-    return new SpawnFailed(this.uuid, 'build', false, `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  private asFailure(error: unknown, what = 'build'): OperationFailed {
+    if (error instanceof OperationFailed) return error;
+    if (error instanceof RpcCallError) return new OperationFailed(this.uuid, 'conductor', error.retryable || databaseBusy(error), `${what}: ${error.message}`, { cause: error });
+    return new OperationFailed(this.uuid, 'build', false, `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
   }
 
   /**
    * The alternate hosts to reschedule `failure` to, or null when Nova would not reschedule: the request
    * itself is at fault, the cast has no `retry` (a forced host, [scheduler] max_attempts 1), or no host is left.
    */
-  private alternates(failure: SpawnFailed): unknown[] | null {
+  private alternates(failure: OperationFailed): unknown[] | null {
     const cause = (failure.cause as { name?: unknown } | undefined)?.name;
     if (typeof cause === 'string' && REQUEST_FAULTS.has(cause)) return null;
     const filterProperties = this.cast.args['filter_properties'];
@@ -374,11 +374,11 @@ class Build {
 
   /**
    * _do_build_and_run_instance on RescheduledException: the instance handed back to the conductor with
-   * the rest of the host list. Resolves with what the build throws: SpawnRescheduled once the broker has
+   * the rest of the host list. Resolves with what the build throws: BuildRescheduled once the broker has
    * the cast; `failure` itself when the reschedule could not be done (then recorded as a final failure), or
    * BuildStopped when the instance was deleted meanwhile.
    */
-  private async reschedule(failure: SpawnFailed, hostList: unknown[]): Promise<SpawnFailed> {
+  private async reschedule(failure: OperationFailed, hostList: unknown[]): Promise<OperationFailed> {
     const { deps } = this;
     const reason = faultMessage(failure);
     deps.log.warning(`build failed on this host, rescheduling it (${hostList.length} alternate host(s) left): ${failure.message}`, this.log);
@@ -415,14 +415,14 @@ class Build {
     await this.updateNode();
     if (this.eventStarted) await this.finishEvent(`${reason.slice(0, FAULT_MESSAGE_CHARS - 14)} (rescheduled)`, `${failure.message}\n${failure.stack ?? ''}`);
     deps.log.info('build rescheduled through the conductor', this.log);
-    return new SpawnRescheduled(this.uuid, failure.step, reason, { cause: failure });
+    return new BuildRescheduled(this.uuid, failure.step, reason, { cause: failure });
   }
 
   /**
    * The failure is final: what _do_build_and_run_instance does when it will not reschedule, and what
    * _locked_do_build_and_run_instance does for a FAILED build. Each part is tried whatever the others do.
    */
-  private async recordFailure(failure: SpawnFailed): Promise<void> {
+  private async recordFailure(failure: OperationFailed): Promise<void> {
     const { deps } = this;
     const reason = faultMessage(failure);
     const message = reason.length > FAULT_MESSAGE_CHARS ? reason.slice(0, FAULT_MESSAGE_CHARS) : reason;

@@ -1,4 +1,4 @@
-import { SpawnFailed } from './spawn-failed.js';
+import { OperationFailed } from './operation-failed.js';
 
 /** errno codes of a full or failing disk, or of a process out of descriptors: another attempt may succeed. */
 const TRANSIENT_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']);
@@ -8,11 +8,11 @@ const TRANSIENT_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 
  * are transient; a file system error is transient when it is about space or load; everything else, such as
  * an invalid domain or a missing image, will fail again the same way.
  */
-export function asSpawnFailed(uuid: string, step: string, error: unknown): SpawnFailed {
-  if (error instanceof SpawnFailed) return error;
+export function asOperationFailed(uuid: string, step: string, error: unknown): OperationFailed {
+  if (error instanceof OperationFailed) return error;
   const known = (error as { transient?: unknown }).transient;
   const code = (error as NodeJS.ErrnoException).code;
   const transient = typeof known === 'boolean' ? known : code !== undefined && TRANSIENT_ERRNO.has(code);
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new SpawnFailed(uuid, step, transient, reason, { cause: error });
+  return new OperationFailed(uuid, step, transient, reason, { cause: error });
 }

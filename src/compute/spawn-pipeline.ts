@@ -16,7 +16,7 @@ import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../
 import type { LibvirtConnection } from '../virt/connection.js';
 import { instanceDir } from '../virt/instance-paths.js';
 import type { DiskPreparer } from './disk-preparer.js';
-import { asSpawnFailed } from './failure.js';
+import { asOperationFailed } from './failure.js';
 import { guestFilesIn, planSpawn, type GuestFiles, type SpawnPlanOptions } from './spawn-plan.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { Spawner } from './spawner.js';
@@ -139,7 +139,7 @@ export class SpawnPipeline implements Spawner {
       // Each part fails as its own step; all of them settle before a failure is thrown, so a domain this
       // spawn defined is known (and undefined) even when another part failed first.
       const asStep = (part: string) => (error: unknown): never => {
-        throw asSpawnFailed(uuid, part, error);
+        throw asOperationFailed(uuid, part, error);
       };
       const defining = existing
         ? Promise.resolve(existing)
@@ -181,7 +181,7 @@ export class SpawnPipeline implements Spawner {
       log.info('domain started', { ...context, domain: domain.name });
       return { uuid, domain: domain.name, outcome: existing ? 'resumed' : 'spawned', drive };
     } catch (error) {
-      const failure = asSpawnFailed(uuid, step, error);
+      const failure = asOperationFailed(uuid, step, error);
       log.error(failure.message, { ...context, transient: failure.transient });
       if (defined) await this.undefineQuietly(context);
       throw failure;

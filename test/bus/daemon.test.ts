@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Channel, ChannelModel } from 'amqplib';
-import { SpawnFailed } from '../../src/compute/spawn-failed.js';
+import { OperationFailed } from '../../src/compute/operation-failed.js';
 import type { Spawner } from '../../src/compute/spawner.js';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
 import { DEAD_LETTER_HEADER } from '../../src/bus/rejection.js';
@@ -74,7 +74,7 @@ function injectingSpawner(): Spawner {
       const failures = injectedFailures.get(uuid) ?? 0;
       if (failures > 0) {
         injectedFailures.set(uuid, failures - 1);
-        return Promise.reject(new SpawnFailed(uuid, 'define', true, 'LibvirtUnavailable: Failed to connect socket (injected)'));
+        return Promise.reject(new OperationFailed(uuid, 'define', true, 'LibvirtUnavailable: Failed to connect socket (injected)'));
       }
       return compute.spawner.spawn(request);
     },
@@ -273,7 +273,7 @@ test('a spawn that keeps failing transiently is dead-lettered after the retry li
   expect(letter.headers).toMatchObject({
     [DEAD_LETTER_HEADER.reason]: 'retries-exhausted',
     [DEAD_LETTER_HEADER.attempts]: 3,
-    [DEAD_LETTER_HEADER.error]: 'SpawnFailed',
+    [DEAD_LETTER_HEADER.error]: 'OperationFailed',
     [DEAD_LETTER_HEADER.instanceUuid]: instance.uuid,
   });
   expect(spawnCalls.get(instance.uuid)).toBe(3);

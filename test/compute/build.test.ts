@@ -7,7 +7,7 @@
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
 import { decodeBody } from '../../src/bus/oslo-envelope.js';
 import { BUILD_EVENT, BuildStopped, NovaBuild, type NovaBuildDeps } from '../../src/compute/build.js';
-import { SpawnFailed, SpawnRescheduled } from '../../src/compute/spawn-failed.js';
+import { OperationFailed, BuildRescheduled } from '../../src/compute/operation-failed.js';
 import type { SpawnResult } from '../../src/compute/spawn-result.js';
 import type { SpawnAttempt, Spawner } from '../../src/compute/spawner.js';
 import type { BuildInstancesArgs } from '../../src/conductor/compute-task-api.js';
@@ -92,7 +92,7 @@ class Conductor implements RpcCaller {
 
 class Pipeline implements Spawner {
   readonly requests: SpawnRequest[] = [];
-  failure: SpawnFailed | null = null;
+  failure: OperationFailed | null = null;
 
   async spawn(request: SpawnRequest, _attempt?: SpawnAttempt): Promise<SpawnResult> {
     this.requests.push(request);
@@ -201,7 +201,7 @@ test('a build redelivered once ACTIVE: the pipeline (idempotent) is asked, nothi
 
 test('a transient failure with attempts left: no fault, no ERROR, allocations kept, the event left open', async () => {
   const { conductor, pipeline, deleted, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
   await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
   expect(conductor.story.filter((line) => /Fault|error|event_finish/.test(line))).toEqual([]);
   expect(deleted).toEqual([]);
@@ -211,7 +211,7 @@ test('a transient failure with attempts left: no fault, no ERROR, allocations ke
 test('a permanent failure: the fault with the reason, host cleared and ERROR, allocations deleted, the event finished with the error', async () => {
   const { conductor, pipeline, deleted, nodes, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
   await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
   const fault = conductor.calls.find((call) => call.what === 'InstanceFault.create')!;
   expect(fault.changes).toMatchObject({ host: HOST, instance_uuid: INSTANCE_UUID, code: 500, message: 'ImageUnacceptable: image img-1: content is qcow2 but disk_format says raw' });
@@ -221,12 +221,12 @@ test('a permanent failure: the fault with the reason, host cleared and ERROR, al
   expect(nodes.failed).toBe(1);
   const finish = conductor.calls.at(-1)!;
   expect(finish.what).toBe('InstanceActionEvent.event_finish_with_failure');
-  expect(finish.kwargs).toMatchObject({ exc_val: fault.changes!['message'], exc_tb: expect.stringContaining('SpawnFailed') });
+  expect(finish.kwargs).toMatchObject({ exc_val: fault.changes!['message'], exc_tb: expect.stringContaining('OperationFailed') });
 });
 
 test('a transient failure on the last attempt with no alternate host left is final: ERROR, not handed to the conductor', async () => {
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
   await expect(build.spawn(lastHost, { number: 5, last: true })).rejects.toBe(pipeline.failure);
   expect(conductor.row.vm_state).toBe('error');
   expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'ImageDownloadFailed: Glance answered 503' });
@@ -236,10 +236,10 @@ test('a transient failure on the last attempt with no alternate host left is fin
 test("a failure of this host with an alternate left: rescheduled as Nova does, the cast's arguments handed back", async () => {
   const { conductor, pipeline, deleted, nodes, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('internal error: process exited while connecting to monitor'), { name: 'LibvirtError' });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: internal error: process exited while connecting to monitor', { cause });
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: internal error: process exited while connecting to monitor', { cause });
   const failure = await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error);
-  expect(failure).toBeInstanceOf(SpawnRescheduled);
-  expect((failure as SpawnRescheduled).cause).toBe(pipeline.failure);
+  expect(failure).toBeInstanceOf(BuildRescheduled);
+  expect((failure as BuildRescheduled).cause).toBe(pipeline.failure);
   // _nil_out_instance_obj_host_and_node, task_state scheduling, saved without expected_task_state.
   expect(conductor.story.slice(-2)).toEqual([
     'Instance.save {"host":null,"launched_on":null,"node":null,"task_state":"scheduling"}',
@@ -257,15 +257,15 @@ test("a failure of this host with an alternate left: rescheduled as Nova does, t
   expect(args.host_lists).toEqual([sent['host_list']]);
   for (const name of ['image', 'admin_password', 'injected_files', 'requested_networks', 'security_groups', 'request_spec'] as const) expect(args[name]).toEqual(sent[name]);
   expect(args.filter_properties).toEqual({
-    retry: { num_attempts: 1, hosts: [], exc: [expect.stringContaining('SpawnFailed')], exc_reason: 'LibvirtError: internal error: process exited while connecting to monitor' },
+    retry: { num_attempts: 1, hosts: [], exc: [expect.stringContaining('OperationFailed')], exc_reason: 'LibvirtError: internal error: process exited while connecting to monitor' },
   });
   expect(conductor.calls.at(-1)!.kwargs).toMatchObject({ exc_val: 'LibvirtError: internal error: process exited while connecting to monitor (rescheduled)' });
 });
 
 test('a transient failure on the last attempt with an alternate left is rescheduled', async () => {
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
-  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBeInstanceOf(SpawnRescheduled);
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
+  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBeInstanceOf(BuildRescheduled);
   expect(reschedules).toHaveLength(1);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'scheduling', host: null });
 });
@@ -273,7 +273,7 @@ test('a transient failure on the last attempt with an alternate left is reschedu
 test('a failure of the request (ImageUnacceptable) is not rescheduled, alternates or not', async () => {
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
   await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
   expect(reschedules).toEqual([]);
   expect(conductor.row.vm_state).toBe('error');
@@ -282,7 +282,7 @@ test('a failure of the request (ImageUnacceptable) is not rescheduled, alternate
 test('a failure of the conductor, not of the spawn, is not rescheduled', async () => {
   const { conductor, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   conductor.failSave = (changes) => ('host' in changes ? remoteError('ValueError', 'a bug') : null);
-  await expect(build.spawn(cast)).rejects.toBeInstanceOf(SpawnFailed);
+  await expect(build.spawn(cast)).rejects.toBeInstanceOf(OperationFailed);
   expect(reschedules).toEqual([]);
 });
 
@@ -290,7 +290,7 @@ test('a reschedule whose cast the broker does not take: the failure is recorded,
   const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null }, {
     buildInstances: () => Promise.reject(new RpcCallError('ConnectionLost', 'build_instances to conductor', 'not confirmed')),
   });
-  pipeline.failure = new SpawnFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: boom');
+  pipeline.failure = new OperationFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: boom');
   await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
   expect(conductor.row).toEqual({ vm_state: 'error', task_state: null, host: null });
   expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'LibvirtError: boom' });
@@ -299,8 +299,8 @@ test('a reschedule whose cast the broker does not take: the failure is recorded,
 test('a busy conductor database is transient; the retry resumes where the first attempt stopped', async () => {
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   conductor.failSave = (changes) => ('host' in changes ? remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') : null);
-  const failure = (await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error)) as SpawnFailed;
-  expect(failure).toBeInstanceOf(SpawnFailed);
+  const failure = (await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error)) as OperationFailed;
+  expect(failure).toBeInstanceOf(OperationFailed);
   expect(failure.transient).toBe(true);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: null, host: null });
   conductor.failSave = null;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { SpawnFailed } from '../../src/compute/spawn-failed.js';
+import { OperationFailed } from '../../src/compute/operation-failed.js';
 import { SpawnPipeline, type SpawnPipelineOptions, type SpawnRecords } from '../../src/compute/spawn-pipeline.js';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { getLogger } from '../../src/log.js';
@@ -101,7 +101,7 @@ test('a failed step undefines what this spawn defined, keeps the directory, reco
   const spawned = request();
   const recorded: string[] = [];
   const failure = pipeline({ mkisofsCmd: '/nonexistent/genisoimage' }, noting(recorded)).spawn(spawned);
-  await expect(failure).rejects.toThrow(SpawnFailed);
+  await expect(failure).rejects.toThrow(OperationFailed);
   await expect(failure).rejects.toMatchObject({ step: 'drive', transient: false, uuid: spawned.instance.uuid });
   await expect(failure).rejects.toThrow(/mkisofs_cmd = "\/nonexistent\/genisoimage" failed: no such command/);
   expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
@@ -116,13 +116,13 @@ test('libvirt being unreachable is a transient failure', async () => {
     { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
     { connection: unreachable, disks, log: getLogger('test'), records: registry },
   );
-  await expect(spawner.spawn(request())).rejects.toMatchObject({ name: 'SpawnFailed', step: 'lookup', transient: true });
+  await expect(spawner.spawn(request())).rejects.toMatchObject({ name: 'OperationFailed', step: 'lookup', transient: true });
 });
 
 test('an image that is neither cached nor downloadable fails the spawn for good, naming the image', async () => {
   const spawned = request();
   const missing = { ...spawned, image: { ...spawned.image, id: '99999999-9999-4999-8999-999999999999' } };
-  await expect(pipeline().spawn(missing)).rejects.toMatchObject({ name: 'SpawnFailed', step: 'image', transient: false, message: expect.stringContaining('99999999-9999-4999-8999-999999999999') });
+  await expect(pipeline().spawn(missing)).rejects.toMatchObject({ name: 'OperationFailed', step: 'image', transient: false, message: expect.stringContaining('99999999-9999-4999-8999-999999999999') });
   expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
 });
 
