@@ -5,7 +5,7 @@ import { MalformedIsoError } from './configdrive/iso9660/index.js';
 import { MalformedVfatError } from './configdrive/vfat/index.js';
 import { MetadataOptionsError } from './metadata/options.js';
 import { VendorDataFileError } from './metadata/vendor-data.js';
-import { InvalidSpawnRequest } from './nova/invalid-spawn-request.js';
+import { InvalidComputeRequest } from './nova/invalid-compute-request.js';
 import { IniParseError } from './config/ini.js';
 import { renderSample } from './config/render.js';
 import { checkConfig, checkConfigHelp } from './cli/check-config.js';
@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 
 const CONFIG_ERRORS = [ConfigError, ConfigFileError, IniParseError, VendorDataFileError, MetadataOptionsError];
 /** Bad input data: a message or an image that cannot be decoded (sysexits EX_DATAERR). */
-const DATA_ERRORS = [EnvelopeError, InvalidSpawnRequest, MalformedIsoError, MalformedVfatError];
+const DATA_ERRORS = [EnvelopeError, InvalidComputeRequest, MalformedIsoError, MalformedVfatError];
 
 function exitCodeFor(error: unknown): number {
   if (CONFIG_ERRORS.some((type) => error instanceof type)) return EX_CONFIG;

@@ -4,7 +4,7 @@
  * of the instance. Pure: turning it into headers, an RPC failure and a notification fault happens here too.
  */
 import { OperationFailed } from '../compute/operation-failed.js';
-import { InvalidSpawnRequest } from '../nova/invalid-spawn-request.js';
+import { InvalidComputeRequest } from '../nova/invalid-compute-request.js';
 import { EnvelopeError } from './envelope-error.js';
 import type { NotificationFault } from './instance-create-payload.js';
 import type { MessageHints } from './message-hints.js';
@@ -32,7 +32,7 @@ export type RejectionReason =
 
 export interface Rejection {
   reason: RejectionReason;
-  /** The error class: EnvelopeError, InvalidSpawnRequest, OperationFailed, ... */
+  /** The error class: EnvelopeError, InvalidComputeRequest, OperationFailed, ... */
   error: string;
   /** Its message, naming the field and the value at fault. */
   detail: string;
@@ -55,7 +55,7 @@ export function rejectionFor(error: unknown, hints: MessageHints, attempts: numb
   if (error instanceof MessageTooLarge) return { ...base, reason: 'message-too-large', field: 'body' };
   if (error instanceof EnvelopeError) return { ...base, reason: 'malformed-message', field: error.field };
   if (error instanceof UnsupportedMethod) return { ...base, reason: 'unsupported-method', field: 'method' };
-  if (error instanceof InvalidSpawnRequest) {
+  if (error instanceof InvalidComputeRequest) {
     return { ...base, reason: error.field === 'version' ? 'unsupported-version' : 'invalid-request', field: error.field };
   }
   if (error instanceof OperationFailed) {

@@ -14,7 +14,7 @@ export function decodeSpawnMessage(body: Buffer, contentType?: string): SpawnMes
   return spawnMessageOf(decodeBody(body, contentType));
 }
 
-/** The spawn request an opened body carries; throws InvalidSpawnRequest. */
+/** The spawn request an opened body carries; throws InvalidComputeRequest. */
 export function spawnMessageOf(decoded: DecodedBody): SpawnMessage {
   return decoded.kind === 'oslo'
     ? { request: spawnRequestFromBuildAndRunInstance(decoded.message), oslo: decoded.message }

@@ -131,7 +131,7 @@ function databaseBusy(error: RpcCallError): boolean {
  * rescheduling: ImageUnacceptable, FlavorDiskTooSmall, ...). ImageNotFound too, where Nova reschedules: Glance
  * is the same for every host.
  */
-const REQUEST_FAULTS = new Set(['ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidSpawnRequest', 'InvalidNetworkInfoError', 'InvalidAddressError']);
+const REQUEST_FAULTS = new Set(['ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidComputeRequest', 'InvalidNetworkInfoError', 'InvalidAddressError']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

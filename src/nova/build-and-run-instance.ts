@@ -2,7 +2,7 @@ import type { OsloMessage } from '../bus/oslo-envelope.js';
 import { versionIsCompatible } from '../bus/oslo-version.js';
 import { readImageMeta } from './image-meta.js';
 import { instanceFromPrimitive } from './instance-object.js';
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectList, expectString, Fields } from './json-fields.js';
 import type { InjectedFile, RequestContext, SpawnRequest } from './spawn-request.js';
 import { decodeBase64, type RequestPaths, validateSpawnRequest } from './validate.js';
@@ -60,10 +60,10 @@ export function buildCastOf(request: SpawnRequest): BuildCast | null {
  */
 export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): SpawnRequest {
   if (message.method !== BUILD_AND_RUN_INSTANCE) {
-    throw new InvalidSpawnRequest('method', message.method, `must be ${BUILD_AND_RUN_INSTANCE}`);
+    throw new InvalidComputeRequest('method', message.method, `must be ${BUILD_AND_RUN_INSTANCE}`);
   }
   if (!SERVED_VERSIONS.some((served) => versionIsCompatible(served, message.version))) {
-    throw new InvalidSpawnRequest('version', message.version, 'is not a compute RPC API version this daemon serves (5.0 to 5.13, 6.0 to 6.1)');
+    throw new InvalidComputeRequest('version', message.version, 'is not a compute RPC API version this daemon serves (5.0 to 5.13, 6.0 to 6.1)');
   }
   const args = new Fields(message.args, '');
   const request: SpawnRequest = {
@@ -93,7 +93,7 @@ function injectedFiles(args: Fields): InjectedFile[] {
   return nullableList(args, 'injected_files').map((pair, index) => {
     const at = childPath('injected_files', index);
     const items = expectList(pair, at);
-    if (items.length !== 2) throw new InvalidSpawnRequest(at, pair, 'must be a [path, base64 contents] pair');
+    if (items.length !== 2) throw new InvalidComputeRequest(at, pair, 'must be a [path, base64 contents] pair');
     const path = expectString(items[0], `${at}.path`);
     return { path, contents: decodeBase64(expectString(items[1], `${at}.contents`), `${at}.contents`) };
   });

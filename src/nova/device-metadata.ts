@@ -1,4 +1,4 @@
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectList, expectString, Fields } from './json-fields.js';
 import { optionalNovaObject, unwrapNovaObject } from './nova-object.js';
 import type { DeviceMetadata } from './spawn-request.js';
@@ -48,10 +48,10 @@ export function readDeviceMetadataList(value: unknown, path: string): DeviceMeta
   return expectList(value, path).map((item, index) => {
     const fields = Fields.of(item, childPath(path, index));
     const type = fields.string('type');
-    if (type !== 'nic' && type !== 'disk') throw new InvalidSpawnRequest(fields.at('type'), type, 'must be "nic" or "disk"');
+    if (type !== 'nic' && type !== 'disk') throw new InvalidComputeRequest(fields.at('type'), type, 'must be "nic" or "disk"');
     fields.onlyKeys(['type', 'bus', 'address', 'tags', ...TYPE_KEYS[type]]);
     const bus = fields.string('bus', 'none');
-    if (!(BUSES as readonly string[]).includes(bus)) throw new InvalidSpawnRequest(fields.at('bus'), bus, `must be one of ${BUSES.join(', ')}`);
+    if (!(BUSES as readonly string[]).includes(bus)) throw new InvalidComputeRequest(fields.at('bus'), bus, `must be one of ${BUSES.join(', ')}`);
     return deviceOfType(type, fields, { bus: bus as Bus, address: fields.string('address', 'none') });
   });
 }

@@ -1,7 +1,7 @@
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 
 /**
- * Typed reads of decoded JSON, each failure an InvalidSpawnRequest naming the path. Both request forms
+ * Typed reads of decoded JSON, each failure an InvalidComputeRequest naming the path. Both request forms
  * (Nova's wire objects and our plain request) read through here, so a type rule holds the same way in both.
  */
 
@@ -26,28 +26,28 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** JSON's \ud800 escapes can smuggle a lone surrogate into a string; such text has no UTF-8 form. */
 export function expectString(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new InvalidSpawnRequest(path, value, 'must be a string');
-  if (LONE_SURROGATE.test(value)) throw new InvalidSpawnRequest(path, value, 'is not valid Unicode (lone surrogate), so has no UTF-8 form');
+  if (typeof value !== 'string') throw new InvalidComputeRequest(path, value, 'must be a string');
+  if (LONE_SURROGATE.test(value)) throw new InvalidComputeRequest(path, value, 'is not valid Unicode (lone surrogate), so has no UTF-8 form');
   return value;
 }
 
 export function expectInteger(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidSpawnRequest(path, value, 'must be an integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidComputeRequest(path, value, 'must be an integer');
   return value;
 }
 
 export function expectBoolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw new InvalidSpawnRequest(path, value, 'must be true or false');
+  if (typeof value !== 'boolean') throw new InvalidComputeRequest(path, value, 'must be true or false');
   return value;
 }
 
 export function expectObject(value: unknown, path: string): JsonObject {
-  if (!isJsonObject(value)) throw new InvalidSpawnRequest(path, value, 'must be an object');
+  if (!isJsonObject(value)) throw new InvalidComputeRequest(path, value, 'must be an object');
   return value;
 }
 
 export function expectList(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw new InvalidSpawnRequest(path, value, 'must be a list');
+  if (!Array.isArray(value)) throw new InvalidComputeRequest(path, value, 'must be a list');
   return value;
 }
 
@@ -78,7 +78,7 @@ export class Fields {
   }
 
   required(key: string): unknown {
-    if (!this.has(key)) throw new InvalidSpawnRequest(this.at(key), undefined, 'is missing');
+    if (!this.has(key)) throw new InvalidComputeRequest(this.at(key), undefined, 'is missing');
     return this.data[key];
   }
 
@@ -140,7 +140,7 @@ export class Fields {
   /** For our own plain format, where an unknown key is far more likely a typo than a newer field. */
   onlyKeys(allowed: readonly string[]): void {
     for (const key of Object.keys(this.data)) {
-      if (!allowed.includes(key)) throw new InvalidSpawnRequest(this.at(key), this.data[key], 'is not a known field');
+      if (!allowed.includes(key)) throw new InvalidComputeRequest(this.at(key), this.data[key], 'is not a known field');
     }
   }
 }
@@ -154,7 +154,7 @@ const ISO_8601 = /^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})(
 export function expectDateTime(value: unknown, path: string): string {
   const match = ISO_8601.exec(expectString(value, path));
   const time = match ? Date.parse(`${match[1]}T${match[2]}${match[3] ?? ''}${offset(match[4])}`) : NaN;
-  if (Number.isNaN(time)) throw new InvalidSpawnRequest(path, value, 'is not an ISO 8601 date and time');
+  if (Number.isNaN(time)) throw new InvalidComputeRequest(path, value, 'is not an ISO 8601 date and time');
   return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -168,6 +168,6 @@ export function parseJsonField(text: string, path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InvalidSpawnRequest(path, text, `is not JSON: ${(error as Error).message}`);
+    throw new InvalidComputeRequest(path, text, `is not JSON: ${(error as Error).message}`);
   }
 }

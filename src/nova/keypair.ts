@@ -1,4 +1,4 @@
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import type { Fields } from './json-fields.js';
 import type { KeyPair } from './spawn-request.js';
 
@@ -10,7 +10,7 @@ const TYPES: readonly KeyPair['type'][] = ['ssh', 'x509'];
  */
 export function readKeyPair(fields: Fields): KeyPair {
   const type = fields.string('type', 'ssh');
-  if (!(TYPES as readonly string[]).includes(type)) throw new InvalidSpawnRequest(fields.at('type'), type, 'must be "ssh" or "x509"');
+  if (!(TYPES as readonly string[]).includes(type)) throw new InvalidComputeRequest(fields.at('type'), type, 'must be "ssh" or "x509"');
   return { name: fields.string('name'), type: type as KeyPair['type'], public_key: fields.string('public_key') };
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectBoolean, expectList, expectObject, Fields, type JsonObject } from './json-fields.js';
 import type { FixedIp, Network, Route, Subnet, Vif } from './spawn-request.js';
 
@@ -39,7 +39,7 @@ function listOrEmpty(fields: Fields, key: string): unknown[] {
 function hydrateVif(value: unknown, path: string): Vif {
   const fields = Fields.of(value, path);
   const network = fields.raw('network') ?? null;
-  if (network === null) throw new InvalidSpawnRequest(fields.at('network'), network, 'is missing: a VIF without a network cannot be plugged');
+  if (network === null) throw new InvalidComputeRequest(fields.at('network'), network, 'is missing: a VIF without a network cannot be plugged');
   const details = fields.raw('details') ?? null;
   const active = fields.raw('active') ?? false;
   return {
@@ -127,10 +127,10 @@ function requiredAddress(value: unknown, path: string): string {
 function ipVersion(fields: Fields, address: string, addressKey: string): 4 | 6 {
   const given = fields.raw('version') ?? null;
   const derived = isIP(address);
-  if (derived !== 4 && derived !== 6) throw new InvalidSpawnRequest(fields.at(addressKey), address, 'is not an IP address');
+  if (derived !== 4 && derived !== 6) throw new InvalidComputeRequest(fields.at(addressKey), address, 'is not an IP address');
   if (given === null) return derived;
-  if (given !== 4 && given !== 6) throw new InvalidSpawnRequest(fields.at('version'), given, 'must be 4 or 6');
-  if (given !== derived) throw new InvalidSpawnRequest(fields.at('version'), given, `does not match the address ${address}`);
+  if (given !== 4 && given !== 6) throw new InvalidComputeRequest(fields.at('version'), given, 'must be 4 or 6');
+  if (given !== derived) throw new InvalidComputeRequest(fields.at('version'), given, `does not match the address ${address}`);
   return given;
 }
 
@@ -140,7 +140,7 @@ function cidrAddress(cidr: string, path: string): string {
   const version = isIP(address);
   const prefix = match?.[2] === undefined ? null : Number(match[2]);
   if (version === 0 || (prefix !== null && prefix > (version === 4 ? 32 : 128))) {
-    throw new InvalidSpawnRequest(path, cidr, 'is not a CIDR');
+    throw new InvalidComputeRequest(path, cidr, 'is not a CIDR');
   }
   return address;
 }

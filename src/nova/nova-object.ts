@@ -1,5 +1,5 @@
 import { parseVersion } from '../bus/oslo-version.js';
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectList, expectObject, expectString, Fields } from './json-fields.js';
 
 /**
@@ -27,15 +27,15 @@ export function unwrapNovaObject(value: unknown, path: string, names: readonly s
 
   const name = expectString(primitive.required(key('name')), childPath(path, key('name')));
   if (!names.includes(name)) {
-    throw new InvalidSpawnRequest(childPath(path, key('name')), name, `must be ${names.join(' or ')}`);
+    throw new InvalidComputeRequest(childPath(path, key('name')), name, `must be ${names.join(' or ')}`);
   }
   const namespace = primitive.raw(key('namespace'));
-  if (namespace !== 'nova') throw new InvalidSpawnRequest(childPath(path, key('namespace')), namespace, 'must be "nova"');
+  if (namespace !== 'nova') throw new InvalidComputeRequest(childPath(path, key('namespace')), namespace, 'must be "nova"');
 
   const version = expectString(primitive.required(key('version')), childPath(path, key('version')));
   const parsed = parseVersion(version);
   if (!parsed || parsed[0] !== major) {
-    throw new InvalidSpawnRequest(childPath(path, key('version')), version, `is not a supported ${name} version (${major}.x)`);
+    throw new InvalidComputeRequest(childPath(path, key('version')), version, `is not a supported ${name} version (${major}.x)`);
   }
 
   const changesPath = childPath(path, key('changes'));

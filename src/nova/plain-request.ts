@@ -4,7 +4,7 @@ import { readDeviceMetadataList } from './device-metadata.js';
 import { FLAVOR_KEYS, readFlavor } from './flavor.js';
 import { defaultHostname } from './hostname.js';
 import { readImageMeta } from './image-meta.js';
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectInteger, expectString, Fields } from './json-fields.js';
 import { KEYPAIR_KEYS, readKeyPair } from './keypair.js';
 import { hydrateNetworkInfo } from './network-model.js';
@@ -40,7 +40,7 @@ export function spawnRequestFromPlainRequest(value: unknown): SpawnRequest {
   const request = Fields.of(value, '');
   const version = request.required(PLAIN_REQUEST_KEY);
   if (typeof version !== 'string' || !versionIsCompatible(PLAIN_REQUEST_VERSION, version)) {
-    throw new InvalidSpawnRequest(PLAIN_REQUEST_KEY, version, `is not a plain request version this daemon reads (${PLAIN_REQUEST_VERSION})`);
+    throw new InvalidComputeRequest(PLAIN_REQUEST_KEY, version, `is not a plain request version this daemon reads (${PLAIN_REQUEST_VERSION})`);
   }
   request.onlyKeys(KEYS);
 

@@ -1,5 +1,5 @@
 import { isValidHostname } from './hostname.js';
-import { InvalidSpawnRequest } from './invalid-spawn-request.js';
+import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { pythonB64Decode } from './python-base64.js';
 import type { SpawnRequest } from './spawn-request.js';
 
@@ -28,14 +28,14 @@ const CONFIG_DRIVE_FALSE: readonly unknown[] = [false, 'False', 'FALSE', 'false'
 /** Base64 as Nova decodes it; `path` names the field in errors. */
 export function decodeBase64(text: string, path: string): Buffer {
   const result = pythonB64Decode(text);
-  if ('error' in result) throw new InvalidSpawnRequest(path, text, `is not valid base64: ${result.error}`);
+  if ('error' in result) throw new InvalidComputeRequest(path, text, `is not valid base64: ${result.error}`);
   return result.bytes;
 }
 
 export function decodeUserData(text: string | null, path: string): Buffer | null {
   if (text === null) return null;
   if (text.length > USER_DATA_MAX_LENGTH) {
-    throw new InvalidSpawnRequest(path, text, `is longer than Nova's limit of ${USER_DATA_MAX_LENGTH} base64 characters (${text.length})`);
+    throw new InvalidComputeRequest(path, text, `is longer than Nova's limit of ${USER_DATA_MAX_LENGTH} base64 characters (${text.length})`);
   }
   return decodeBase64(text, path);
 }
@@ -49,7 +49,7 @@ export function decodeUserData(text: string | null, path: string): Buffer | null
 export function configDriveValue(value: unknown, path: string): 'True' | '' {
   if (CONFIG_DRIVE_TRUE.includes(value)) return 'True';
   if (value === null || value === '' || CONFIG_DRIVE_FALSE.includes(value)) return '';
-  throw new InvalidSpawnRequest(path, value, 'must be a boolean, "", null or one of Nova\'s boolean strings ("True", "yes", "0", ...)');
+  throw new InvalidComputeRequest(path, value, 'must be a boolean, "", null or one of Nova\'s boolean strings ("True", "yes", "0", ...)');
 }
 
 /** Where the request-level fields sat in the sender's form, for error messages. */
@@ -64,10 +64,10 @@ export interface RequestPaths {
 export function validateSpawnRequest(request: SpawnRequest, paths: RequestPaths): SpawnRequest {
   const { instance } = request;
   if (!CANONICAL_UUID.test(instance.uuid)) {
-    throw new InvalidSpawnRequest(paths.uuid, instance.uuid, 'is not a UUID in canonical form (lowercase 8-4-4-4-12 hex)');
+    throw new InvalidComputeRequest(paths.uuid, instance.uuid, 'is not a UUID in canonical form (lowercase 8-4-4-4-12 hex)');
   }
   if (!isValidHostname(instance.hostname)) {
-    throw new InvalidSpawnRequest(
+    throw new InvalidComputeRequest(
       paths.hostname,
       instance.hostname,
       'is not a valid hostname (1-63 Latin-1 letters, digits or "-", not starting or ending with "-")',
@@ -75,14 +75,14 @@ export function validateSpawnRequest(request: SpawnRequest, paths: RequestPaths)
   }
   const { flavor } = instance;
   for (const key of ['vcpus', 'memory_mb'] as const) {
-    if (flavor[key] < 1) throw new InvalidSpawnRequest(`${paths.flavor}.${key}`, flavor[key], 'must be at least 1');
+    if (flavor[key] < 1) throw new InvalidComputeRequest(`${paths.flavor}.${key}`, flavor[key], 'must be at least 1');
   }
   for (const key of ['root_gb', 'ephemeral_gb', 'swap'] as const) {
-    if (flavor[key] < 0) throw new InvalidSpawnRequest(`${paths.flavor}.${key}`, flavor[key], 'must not be negative');
+    if (flavor[key] < 0) throw new InvalidComputeRequest(`${paths.flavor}.${key}`, flavor[key], 'must not be negative');
   }
   request.injected_files.forEach((file, index) => checkInjectedFilePath(file.path, paths.injectedFilePath(index)));
   for (const cpu of instance.dedicated_cpus) {
-    if (cpu < 0) throw new InvalidSpawnRequest(paths.dedicatedCpus, instance.dedicated_cpus, 'must list CPU numbers (0 or more)');
+    if (cpu < 0) throw new InvalidComputeRequest(paths.dedicatedCpus, instance.dedicated_cpus, 'must list CPU numbers (0 or more)');
   }
   return request;
 }
@@ -92,8 +92,8 @@ export function validateSpawnRequest(request: SpawnRequest, paths: RequestPaths)
  * image) and listed in meta_data.json for cloud-init to write: it must be absolute and must not climb out.
  */
 function checkInjectedFilePath(path: string, field: string): void {
-  if (path.includes('\0')) throw new InvalidSpawnRequest(field, path, 'must not contain NUL');
-  if (!path.startsWith('/')) throw new InvalidSpawnRequest(field, path, 'must be an absolute path');
-  if (path.split('/').includes('..')) throw new InvalidSpawnRequest(field, path, 'must not contain ".." components');
-  if (path.endsWith('/')) throw new InvalidSpawnRequest(field, path, 'must name a file, not a directory');
+  if (path.includes('\0')) throw new InvalidComputeRequest(field, path, 'must not contain NUL');
+  if (!path.startsWith('/')) throw new InvalidComputeRequest(field, path, 'must be an absolute path');
+  if (path.split('/').includes('..')) throw new InvalidComputeRequest(field, path, 'must not contain ".." components');
+  if (path.endsWith('/')) throw new InvalidComputeRequest(field, path, 'must name a file, not a directory');
 }

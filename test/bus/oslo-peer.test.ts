@@ -113,10 +113,10 @@ test('an instance.create.error reaches the listener as ERROR, with a fault Nova 
   // oslo rebuilds the exception as a subclass of Nova's own, renamed with _Remote.
   expect(outcome).toMatchObject({ exception: 'BuildAbortException_Remote', module: 'nova.exception_Remote' });
   expect(outcome['kwargs']).toMatchObject({ instance_uuid: instance.uuid });
-  expect(outcome['message']).toContain(`Build of instance ${instance.uuid} aborted: invalid spawn request: instance.flavor.memory_mb must be at least 1`);
+  expect(outcome['message']).toContain(`Build of instance ${instance.uuid} aborted: invalid request: instance.flavor.memory_mb must be at least 1`);
   const [error] = await heard;
   expect(error).toMatchObject({ priority: 'ERROR', event_type: 'instance.create.error', publisher_id: `nova-compute:${HOST}` });
-  expect(error!.nova).toMatchObject({ class: 'InstanceCreatePayload', uuid: instance.uuid, fault: 'InvalidSpawnRequest' });
+  expect(error!.nova).toMatchObject({ class: 'InstanceCreatePayload', uuid: instance.uuid, fault: 'InvalidComputeRequest' });
 }, 60_000);
 
 test("RPC calls get oslo's replies: None once the guest runs, NoSuchMethod for a method the daemon does not serve", async () => {

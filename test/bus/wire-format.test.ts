@@ -22,7 +22,7 @@ json.dump(out, sys.stdout)
 `;
 
 function rejection(fields: Partial<Rejection>): Rejection {
-  return { reason: 'invalid-request', error: 'InvalidSpawnRequest', detail: 'instance.uuid is bad', field: null, instanceUuid: null, requestId: null, attempts: 0, ...fields };
+  return { reason: 'invalid-request', error: 'InvalidComputeRequest', detail: 'instance.uuid is bad', field: null, instanceUuid: null, requestId: null, attempts: 0, ...fields };
 }
 
 test("RPC failure replies are rebuilt by oslo's deserializer into the exceptions they name, with their messages", async () => {

@@ -131,7 +131,7 @@ function daemonAccepts(request: unknown): boolean {
     spawnRequestFromPlainRequest(JSON.parse(JSON.stringify(request)));
     return true;
   } catch (error) {
-    if ((error as Error).name !== 'InvalidSpawnRequest') throw error;
+    if ((error as Error).name !== 'InvalidComputeRequest') throw error;
     return false;
   }
 }
