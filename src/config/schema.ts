@@ -26,6 +26,7 @@ export const NOTIFICATION_FORMATS = ['both', 'versioned', 'unversioned'] as cons
 /** keystoneauth's auth plugins nova-spawnd implements: password (Keystone v3 only, as v3password) and admin_token. */
 export const AUTH_TYPES = ['password', 'v3password', 'admin_token'] as const;
 export const INTERFACES = ['internal', 'public', 'admin'] as const;
+export const RUNNING_DELETED_INSTANCE_ACTIONS = ['reap', 'log', 'shutdown', 'noop'] as const;
 
 export type AuthType = (typeof AUTH_TYPES)[number];
 
@@ -73,6 +74,11 @@ export interface NovaConfig {
     report_interval: number;
     enable_new_services: boolean;
     update_resources_interval: number;
+    shutdown_timeout: number;
+    sync_power_state_interval: number;
+    running_deleted_instance_action: (typeof RUNNING_DELETED_INSTANCE_ACTIONS)[number];
+    running_deleted_instance_poll_interval: number;
+    running_deleted_instance_timeout: number;
     cpu_allocation_ratio: number | null;
     initial_cpu_allocation_ratio: number;
     ram_allocation_ratio: number | null;
@@ -94,12 +100,16 @@ export interface NovaConfig {
     vendordata_jsonfile_path: string | null;
     use_forwarded_for: boolean;
   };
+  compute: {
+    shutdown_retry_interval: number;
+  };
   libvirt: {
     virt_type: (typeof VIRT_TYPES)[number];
     connection_uri: string;
     hw_machine_type: string[];
     disk_prefix: string | null;
     disk_cachemodes: string[];
+    wait_soft_reboot_seconds: number;
   };
   placement: KsaAuthOptions & KsaAdapterOptions;
   glance: {
@@ -326,6 +336,31 @@ export const schema: Schema = {
       0,
       "Seconds between updates of the compute node's resources and of its inventory in placement; 0 means every 60 s (Nova's periodic task spacing). Builds and deletes update them as well.",
     ),
+    shutdown_timeout: option(
+      integerType({ min: 0 }),
+      60,
+      "Seconds a stop gives the guest to shut down cleanly after an ACPI power button press, before it is powered off. 0 powers it off at once, with no chance for the guest OS to clean up. An image's os_shutdown_timeout property wins.",
+    ),
+    sync_power_state_interval: option(
+      integerType(),
+      600,
+      "Seconds between syncs of the instances' power states from the hypervisor to Nova: a guest that powered itself off is stopped through the compute API (SHUTOFF), one that runs while Nova has it stopped is powered off again. 0 means every 60 s (Nova's periodic task spacing); a negative value disables the sync.",
+    ),
+    running_deleted_instance_action: option(
+      stringType(RUNNING_DELETED_INSTANCE_ACTIONS),
+      'reap',
+      'What to do with a guest still on this host whose instance Nova has deleted: reap (power it off and delete it with its files), log (a warning), shutdown (power it off, keeping it for analysis) or noop.',
+    ),
+    running_deleted_instance_poll_interval: option(
+      integerType(),
+      1800,
+      "Seconds between checks for guests whose instances Nova has deleted (see running_deleted_instance_action). 0 means every 60 s, as Nova's periodic task spacing makes it (Nova's own help says 0 disables the check; it does not); a negative value disables it.",
+    ),
+    running_deleted_instance_timeout: option(
+      integerType(),
+      0,
+      'Seconds an instance must have been deleted in Nova before its guest is handled by running_deleted_instance_action.',
+    ),
     cpu_allocation_ratio: option(
       optionalFloatType({ min: 0 }),
       null,
@@ -372,6 +407,13 @@ export const schema: Schema = {
       false,
       'Treat X-Forwarded-For as the requester address when identifying an instance by IP. Only enable this behind a proxy that sets it.', { deprecated: [{ section: 'DEFAULT' }] }),
   },
+  compute: {
+    shutdown_retry_interval: option(
+      integerType({ min: 1 }),
+      10,
+      'Seconds between ACPI shutdown requests to a guest while a clean stop waits for it (up to [DEFAULT] shutdown_timeout in all).',
+    ),
+  },
   libvirt: {
     virt_type: option(stringType(VIRT_TYPES), 'kvm', 'The libvirt domain type. Use qemu where hardware virtualisation is unavailable.'),
     connection_uri: option(
@@ -386,6 +428,11 @@ export const schema: Schema = {
     ),
     disk_prefix: option(optionalStringType(), null, 'Override the disk name prefix (hd, sd, vd) used when choosing free device names.'),
     disk_cachemodes: option(pairListType('file=directsync,block=none'), [], 'Cache modes per disk source type, e.g. file=directsync,block=none.'),
+    wait_soft_reboot_seconds: option(
+      integerType(),
+      120,
+      'Seconds a soft reboot waits for the guest to shut down after the ACPI request; a guest that has not by then is rebooted hard.',
+    ),
   },
   placement: {
     ...ksaAuthOptions(

@@ -119,7 +119,7 @@ test("connection URI: [libvirt] connection_uri, else Nova's per virt_type", () =
 describe('readVirtOptions', () => {
   const config = (libvirt: Partial<Parameters<typeof readVirtOptions>[0]['libvirt']> = {}) => ({
     DEFAULT: { instances_path: '/var/lib/nova/instances' } as Parameters<typeof readVirtOptions>[0]['DEFAULT'],
-    libvirt: { virt_type: 'kvm' as const, connection_uri: '', hw_machine_type: [], disk_prefix: null, disk_cachemodes: [], ...libvirt },
+    libvirt: { virt_type: 'kvm' as const, connection_uri: '', hw_machine_type: [], disk_prefix: null, disk_cachemodes: [], wait_soft_reboot_seconds: 120, ...libvirt },
   });
 
   test('options and host facts, ready for planning', () => {
