@@ -1,10 +1,10 @@
 /**
- * The daemon's one way to libvirt: the few domain operations a spawn needs, over @unraid/libvirt. Every
- * failure leaves here as a LibvirtFailure subclass (classify-error.ts). When a call finds the connection
- * gone (LibvirtUnavailable), the connection is reopened on the next call; lookups, which change nothing,
- * are retried once on the new connection, and the rest (define, start, destroy, undefine) are left to the
- * caller, who knows whether repeating them is safe. A start or destroy that finds the domain in the state it
- * wants already has succeeded.
+ * The daemon's one way to libvirt: the few domain operations a spawn and an instance's later life need, over
+ * @unraid/libvirt. Every failure leaves here as a LibvirtFailure subclass (classify-error.ts). When a call
+ * finds the connection gone (LibvirtUnavailable), the connection is reopened on the next call; lookups,
+ * which change nothing, are retried once on the new connection, and the rest (define, start, shutdown,
+ * destroy, undefine) are left to the caller, who knows whether repeating them is safe. A start, shutdown or
+ * destroy that finds the domain in the state it wants already has succeeded.
  */
 import type { Domain, Hypervisor, NodeInfo } from '@unraid/libvirt';
 import { CANONICAL_UUID } from '../nova/validate.js';
@@ -143,13 +143,27 @@ export class LibvirtConnection {
   }
 
   /**
-   * The domain with this uuid gone from libvirt: powered off when running, then undefined. Resolves with the
-   * name it had, null when there was none.
+   * Asks the guest to shut itself down (virDomainShutdown: an ACPI power button press) and returns; the guest
+   * may take its time, or ignore it. Succeeds when the domain turns out to be shut off already (settled()).
+   */
+  async shutdown(name: string): Promise<void> {
+    await this.settled(name, 'shutoff', () => this.onDomain('domainShutdown', name, (hypervisor, domain) => hypervisor.domainShutdown(domain)));
+  }
+
+  /** The id of the running domain (virDomainGetID), a new one at each start; null while it is not running. */
+  async domainId(name: string): Promise<number | null> {
+    return (await this.read('domainGetID', name, (hypervisor, domain) => hypervisor.domainGetID(domain))) ?? null;
+  }
+
+  /**
+   * The domain with this uuid gone from libvirt: powered off unless shut off (undefining an active domain,
+   * paused say, would only make it transient and leave it running), then undefined. Resolves with the name
+   * it had, null when there was none.
    */
   async removeDomain(uuid: string): Promise<string | null> {
     const status = await this.lookupByUuid(uuid);
     if (status === null) return null;
-    if (status.state === 'running') await this.destroy(status.name);
+    if (status.state !== 'shutoff') await this.destroy(status.name);
     await this.undefine(status.name);
     return status.name;
   }
@@ -160,9 +174,7 @@ export class LibvirtConnection {
 
   /** The domain's live XML as libvirt completed it (addresses, controllers, defaults filled in). */
   async getXml(name: string): Promise<string> {
-    return this.call('domainGetXMLDesc', `domain "${name}"`, 'retry-once', async (hypervisor) =>
-      holding(await hypervisor.domainLookupByName(name), (domain) => hypervisor.domainGetXMLDesc(domain)),
-    );
+    return this.read('domainGetXMLDesc', name, (hypervisor, domain) => hypervisor.domainGetXMLDesc(domain));
   }
 
   /** virNodeGetInfo: the host's CPUs, memory (KiB), NUMA cells, as libvirt sees them (the resource tracker's totals). */
@@ -173,6 +185,17 @@ export class LibvirtConnection {
   /** virConnectGetHostname: Nova's hypervisor_hostname for a libvirt host. */
   async hostname(): Promise<string> {
     return this.call('connectGetHostname', this.uri, 'retry-once', (hypervisor) => hypervisor.connectGetHostname());
+  }
+
+  /**
+   * The uuid of every domain libvirt has, running or only defined. A domain handle carries its uuid, so this
+   * is one call to libvirtd whatever the number of domains (listDomains adds two per domain: info and XML).
+   */
+  async listUuids(): Promise<string[]> {
+    return this.call('connectListAllDomains', this.uri, 'retry-once', async (hypervisor) => {
+      const domains = await hypervisor.connectListAllDomains();
+      return Promise.all(domains.map((domain) => holding(domain, (handle) => hypervisor.domainGetUUIDString(handle))));
+    });
   }
 
   /**
@@ -228,9 +251,14 @@ export class LibvirtConnection {
     }
   }
 
-  private stateOf(name: string): Promise<DomainState> {
-    return this.call('domainGetInfo', `domain "${name}"`, 'retry-once', async (hypervisor) =>
-      domainState((await holding(await hypervisor.domainLookupByName(name), (domain) => hypervisor.domainGetInfo(domain))).state),
+  private async stateOf(name: string): Promise<DomainState> {
+    return domainState((await this.read('domainGetInfo', name, (hypervisor, domain) => hypervisor.domainGetInfo(domain))).state);
+  }
+
+  /** Looks the domain up by name and reads from it; both change nothing, so both are retried once together. */
+  private read<T>(operation: string, name: string, reader: (hypervisor: Hypervisor, domain: Domain) => Promise<T>): Promise<T> {
+    return this.call(operation, `domain "${name}"`, 'retry-once', async (hypervisor) =>
+      holding(await hypervisor.domainLookupByName(name), (domain) => reader(hypervisor, domain)),
     );
   }
 

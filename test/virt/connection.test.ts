@@ -5,7 +5,6 @@
  * (qemu-system.test.ts covers that on a real libvirtd).
  */
 import { randomUUID } from 'node:crypto';
-import { Hypervisor } from '@unraid/libvirt';
 import { declaredIdentity, LibvirtConnection } from '../../src/virt/connection.js';
 import { renderDomainXml } from '../../src/virt/domain-xml.js';
 import { DomainExists } from '../../src/virt/errors/domain-exists.js';
@@ -16,6 +15,7 @@ import { LibvirtOperationFailed } from '../../src/virt/errors/libvirt-operation-
 import { LibvirtUnavailable } from '../../src/virt/errors/libvirt-unavailable.js';
 import { planGuest } from '../../src/virt/plan-guest.js';
 import { guestRequest, INSTANCES_PATH, spawnRequest } from './fixtures.js';
+import { suspendDomain } from './operator.js';
 import { parseDomain } from './parse-domain.js';
 
 let connection: LibvirtConnection;
@@ -102,14 +102,7 @@ describe('a second domain with the name or the uuid of a running one', () => {
 test('starting a paused domain: InvalidDomainState, since paused is not the running a start wants', async () => {
   const { xml, name } = guestXml();
   await connection.start(await connection.define(xml));
-  // Paused from outside the daemon, as an operator's `virsh suspend` would: test:///default is one per process.
-  const operator = new Hypervisor({ uri: 'test:///default' });
-  await operator.connectOpen();
-  try {
-    await operator.domainSuspend(await operator.domainLookupByName(name));
-  } finally {
-    await operator.connectClose();
-  }
+  await suspendDomain('test:///default', name);
   await expect(connection.start({ name, uuid: '' })).rejects.toThrow(InvalidDomainState);
   await expect(connection.start({ name, uuid: '' })).rejects.toThrow(`libvirt domainCreate on domain "${name}" failed: internal error: Domain '${name}' is already running`);
   await connection.destroy(name);
@@ -145,10 +138,34 @@ test('destroying a domain that is shut off: libvirt refuses it as not running, w
   await connection.undefine(name);
 });
 
+test('shutdown: an ACPI request (test:///default obeys at once); of a shut-off domain, refused as not running: done', async () => {
+  const { xml, name, uuid } = guestXml();
+  await connection.start(await connection.define(xml));
+  const id = await connection.domainId(name);
+  expect(id).toEqual(expect.any(Number));
+  await connection.shutdown(name);
+  await expect(connection.lookupByUuid(uuid)).resolves.toMatchObject({ state: 'shutoff' });
+  await expect(connection.domainId(name)).resolves.toBeNull();
+  await expect(connection.shutdown(name)).resolves.toBeUndefined();
+  // Each run of the domain has an id of its own: how a soft reboot tells that the guest went down.
+  await connection.start({ name, uuid });
+  await expect(connection.domainId(name)).resolves.not.toBe(id);
+  await connection.removeDomain(uuid);
+});
+
+test('removeDomain of a paused domain powers it off first: undefined while active, it would stay on, transient', async () => {
+  const { xml, name, uuid } = guestXml();
+  await connection.start(await connection.define(xml));
+  await suspendDomain('test:///default', name);
+  await expect(connection.removeDomain(uuid)).resolves.toBe(name);
+  await expect(connection.lookupByUuid(uuid)).resolves.toBeNull();
+  await expect(connection.listUuids()).resolves.not.toContain(uuid);
+});
+
 test('an unknown domain: null from lookupByUuid, DomainNotFound from everything by name', async () => {
   await expect(connection.lookupByUuid(randomUUID())).resolves.toBeNull();
   const unknown = { name: 'instance-ffffffff', uuid: randomUUID() };
-  const byName = [(name: string) => connection.start({ ...unknown, name }), connection.destroy, connection.undefine, connection.getXml].map(
+  const byName = [(name: string) => connection.start({ ...unknown, name }), connection.shutdown, connection.destroy, connection.undefine, connection.getXml, connection.domainId].map(
     (method: (name: string) => Promise<unknown>) => method.bind(connection),
   );
   for (const call of byName) await expect(call(unknown.name)).rejects.toThrow(DomainNotFound);

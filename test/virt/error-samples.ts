@@ -35,6 +35,7 @@ export const ERROR_SAMPLES: ErrorSample[] = [
   { where: 'test:///default', provoked: 'define: another root element', expected: 'InvalidDomainConfig', message: "XML error: expecting root element of 'domain', not 'notdomain'" },
   { where: 'test:///default', provoked: 'start a running domain', expected: 'InvalidDomainState', message: "internal error: Domain 'inst' is already running" },
   { where: 'test:///default', provoked: 'destroy a stopped domain', expected: 'InvalidDomainState', message: 'Requested operation is not valid: domain is not running' },
+  { where: 'test:///default', provoked: 'shutdown a stopped domain', expected: 'InvalidDomainState', message: "internal error: domain 'inst' not running" },
   { where: 'test:///default', provoked: 'lookup with a malformed uuid', expected: 'LibvirtOperationFailed', message: 'Invalid UUID' },
   { where: 'bogus:///x', provoked: 'connectOpen of a URI no driver serves', expected: 'LibvirtOperationFailed', message: 'no connection driver available for bogus:///x' },
   // qemu:///system, a real libvirtd
