@@ -89,6 +89,16 @@ export class MetadataRegistry {
     return true;
   }
 
+  /**
+   * The instance is deleted and its record file removed: forgotten once a discovery in flight, which may have
+   * read that file before it went, has registered what it read. A discovery started after the removal cannot
+   * find the record.
+   */
+  async forgetDeleted(uuid: string): Promise<void> {
+    await this.discovering?.catch(() => undefined);
+    this.forget(uuid);
+  }
+
   byInstanceId(uuid: string): MetadataRecord | undefined {
     return this.byUuid.get(uuid);
   }
