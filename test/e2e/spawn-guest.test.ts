@@ -5,7 +5,7 @@
  * serial console and powers off; the test compares those bytes with what was requested.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpawnPipeline } from '../../src/compute/spawn-pipeline.js';
 import type { ConfigDriveFormat } from '../../src/configdrive/make-drive.js';
@@ -16,16 +16,12 @@ import { PACKAGE_ROOT } from '../../src/version.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { consoleLogPath } from '../../src/virt/instance-paths.js';
 import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
-import { seedImage } from '../compute/seed-image.js';
-import { fullRequest, testOptions } from '../metadata/fixtures.js';
+import { testOptions } from '../metadata/fixtures.js';
 import { virtOptions } from '../virt/fixtures.js';
 import { parseGuestDump } from './console-dump.js';
-import { ensureGuestImage, type GuestImage } from './guest.js';
-import { ensureLibvirtd, SYSTEM_URI, waitForShutoff } from './libvirtd.js';
-
-const KERNEL_ID = 'a0000000-0000-4000-8000-00000000000a';
-const RAMDISK_ID = 'b0000000-0000-4000-8000-00000000000b';
-const IMAGE_ID = 'c0000000-0000-4000-8000-00000000000c';
+import type { GuestImage } from './guest.js';
+import { guestSpawnRequest, prepareGuestHost } from './guest-host.js';
+import { INSTALL_TIMEOUT_MS, SYSTEM_URI, waitForShutoff } from './libvirtd.js';
 
 interface Variant {
   title: string;
@@ -48,16 +44,8 @@ let guest: GuestImage;
 const connection = new LibvirtConnection(SYSTEM_URI);
 
 beforeAll(async () => {
-  await ensureLibvirtd();
-  guest = await ensureGuestImage();
-  // qemu runs as libvirt-qemu: it must reach the instance directories.
-  mkdirSync('/var/lib/nova-spawnd-test', { recursive: true, mode: 0o755 });
-  instancesPath = mkdtempSync('/var/lib/nova-spawnd-test/instances-');
-  chmodSync(instancesPath, 0o755);
-  seedImage(instancesPath, KERNEL_ID, guest.kernel);
-  seedImage(instancesPath, RAMDISK_ID, guest.initrd);
-  seedImage(instancesPath, IMAGE_ID);
-}, 10 * 60_000);
+  ({ instancesPath, guest } = await prepareGuestHost());
+}, INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {
   await connection.close();
@@ -66,21 +54,10 @@ afterAll(async () => {
 
 function guestRequest(variant: Variant, index: number): SpawnRequest {
   const id = 0xe2e0 + index;
-  const base = fullRequest({
-    id,
-    uuid: `e2e00000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-    display_name: `e2e <${variant.title}> & "quotes"`,
-    kernel_id: KERNEL_ID,
-    ramdisk_id: RAMDISK_ID,
-    image_ref: IMAGE_ID,
-    // No networks: the host has none of the guest's bridges, and the drive is what is under test.
-    network_info: [],
-    flavor: { name: 'e2e.tiny', flavorid: 'e2e', vcpus: 1, memory_mb: 128, root_gb: 1, ephemeral_gb: 0, swap: 0, extra_specs: {} },
-  });
-  return {
-    ...base,
-    image: { ...base.image, id: IMAGE_ID, properties: { os_command_line: guest.cmdline, hw_machine_type: variant.machine } },
-  };
+  return guestSpawnRequest(
+    { id, uuid: `e2e00000-0000-4000-8000-${String(id).padStart(12, '0')}`, display_name: `e2e <${variant.title}> & "quotes"` },
+    { os_command_line: guest.cmdline, hw_machine_type: variant.machine },
+  );
 }
 
 describe.each(VARIANTS.map((variant, index) => [variant.title, variant, index] as const))('a real guest: %s', (_, variant, index) => {
