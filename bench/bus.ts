@@ -32,6 +32,7 @@ import { buildInstanceMetadata, toDriveTree } from '../src/metadata/instance-met
 import { qcow2OverlayLayout } from '../src/virt/imagecache/qcow2-layout.js';
 import { SpawnDaemon } from '../src/bus/spawn-daemon.js';
 import type { DiskPreparer } from '../src/compute/disk-preparer.js';
+import { LibvirtDriver } from '../src/compute/libvirt-driver.js';
 import { SpawnPipeline } from '../src/compute/spawn-pipeline.js';
 import type { Spawner } from '../src/compute/spawner.js';
 import { getLogger, setLogSink } from '../src/log.js';
@@ -41,7 +42,7 @@ import { LibvirtConnection } from '../src/virt/connection.js';
 import { renderDomainXml } from '../src/virt/domain-xml.js';
 import { planGuest } from '../src/virt/plan-guest.js';
 import { busOptions, daemonSections, writeConfig } from '../test/bus/helpers/config.js';
-import { CACHED_IMAGE_ID } from '../test/bus/helpers/compute.js';
+import { CACHED_IMAGE_ID, standaloneCompute } from '../test/bus/helpers/compute.js';
 import { JSON_PROPERTIES, newInstance, plainBody, type TestInstance } from '../test/bus/helpers/messages.js';
 import { connectClient, createVhost, type TestVhost } from '../test/bus/helpers/rabbit.js';
 import { seedImage } from '../test/compute/seed-image.js';
@@ -271,11 +272,11 @@ async function measureSpawns(
 }
 
 /** The SpawnDaemon class in this process, on a host queue of its own, spawning with `spawner`. */
-async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, counts: SpawnCounts): Promise<Result[]> {
+async function throughDaemon(vhost: TestVhost, label: string, spawner: Spawner, driver: LibvirtDriver, counts: SpawnCounts): Promise<Result[]> {
   const host = `compute-bench-${randomUUID().slice(0, 8)}`;
   const daemon = new SpawnDaemon(
     { bus: busOptions(daemonSections(host, vhost.url, { DEFAULT: { max_concurrent_builds: String(MAX_CONCURRENT_BUILDS) } })) },
-    { spawner, log: getLogger('bench.bus') },
+    { compute: standaloneCompute(spawner, driver, { maxConcurrentBuilds: MAX_CONCURRENT_BUILDS }), log: getLogger('bench.bus') },
   );
   const client = await connectClient(vhost.url);
   try {
@@ -473,6 +474,8 @@ export async function benchBus(quick: boolean): Promise<string> {
     const defineStart = rawDefineStart(connection);
     const withDomain = async (spawn: Promise<string>, uuid: string) => ({ uuid, domain: await spawn, outcome: 'spawned' as const, drive: 'none' as const });
     const alone = await pipeline(connection, instancesPath, placeholderDisks);
+    // Builds only here: the driver of the rest is there because a compute manager has one.
+    const driver = new LibvirtDriver({ instancesPath, waitSoftRebootSeconds: 120 }, { connection, records: await openMetadataRegistry(instancesPath, getLogger('bench.metadata')), log: getLogger('bench.driver') });
     const results: Result[] = [
       await concurrently('ceiling: raw binding define + start, one at a time', burst, 1, async () => void (await defineStart(request()))),
       await concurrently(`ceiling: raw binding define + start, ${MAX_CONCURRENT_BUILDS} at a time`, burst, MAX_CONCURRENT_BUILDS, async () => void (await defineStart(request()))),
@@ -486,8 +489,8 @@ export async function benchBus(quick: boolean): Promise<string> {
     const raw: Spawner = { spawn: (r) => withDomain(defineStart(r), r.instance.uuid) };
     results.push(
       ...(await floorSpawns(vhost, root, counts)),
-      ...(await throughDaemon(vhost, 'no-op spawner (the bus alone)', noop, counts)),
-      ...(await throughDaemon(vhost, 'raw define + start', raw, counts)),
+      ...(await throughDaemon(vhost, 'no-op spawner (the bus alone)', noop, driver, counts)),
+      ...(await throughDaemon(vhost, 'raw define + start', raw, driver, counts)),
       ...(await throughProcess(vhost, root, 'full instance with a config drive', counts, (instance) => plainBody(instance))),
       ...(await throughProcess(vhost, root, 'the same without a config drive', counts, (instance) => plainBody(instance, { config_drive: '' }))),
       // The same daemon with instances_path in memory: what the file system (ext4 here) costs.

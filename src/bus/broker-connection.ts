@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import amqp, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import type { Logger } from '../log.js';
-import { backoffDelay, sleep, type Backoff } from './backoff.js';
+import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import type { BrokerOptions } from './bus-options.js';
 import { ConnectionLost } from './connection-lost.js';
 import type { BrokerAddress } from './transport-url.js';

@@ -6,7 +6,7 @@
  * its reply queue; the queue keeps its name across reconnects.
  */
 import type { Logger } from '../log.js';
-import type { Backoff } from './backoff.js';
+import type { Backoff } from '../backoff.js';
 import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
 import type { BrokerOptions } from './bus-options.js';
 import { encodeEnvelope, packContext, uniqueId } from './oslo-envelope.js';

@@ -1,30 +1,28 @@
 /**
- * What happens to one delivery, at least once and never twice: decode it, spawn the guest, and only then
- * ack, or dead-letter it with the reason and then ack. Unlike oslo.messaging (which acks a cast before
+ * What happens to one delivery, at least once and never twice: decode it, hand the operation it asks for to
+ * the compute manager (the one owner of the instances, which serialises, retries and remembers), and only
+ * then ack, or dead-letter it with the reason and then ack. Unlike oslo.messaging (which acks a cast before
  * dispatching it), a crash or a lost connection leaves the message unacked, and the broker delivers it
- * again. A message delivered again (same `_unique_id`; without one, the same body flagged redelivered) or
- * a spawn of an instance this process has running or is spawning is acked without a second spawn; after
- * a restart that memory is gone and the spawner's own idempotence per instance uuid takes over.
+ * again. A message delivered again (same `_unique_id`; without one, the same body flagged redelivered) is
+ * acked without a second operation; after a restart that memory is gone and the manager's and the
+ * driver's own idempotence per instance uuid takes over.
  *
  * The fate of a message is decided once; what follows from it (dead-letter, retry, notification, RPC reply,
  * ack) are steps that a later delivery of the same message finishes if the connection dropped halfway.
  *
- * A spawn that fails transiently waits out its backoff in the broker, not here: a copy of the message, with
- * the attempts made in a header, goes to a retry queue whose messages expire back into compute.<host>, and
- * the original is acked once the broker has confirmed the copy. The wait holds no build slot, no prefetch
- * credit and no memory, and survives a restart of the daemon.
+ * An operation the manager wants tried again waits out its backoff in the broker, not here: a copy of the
+ * message, with the attempts made in a header, goes to a retry queue whose messages expire back into
+ * compute.<host>, and the original is acked once the broker has confirmed the copy. The wait holds no build
+ * slot, no prefetch credit and no memory, and survives a restart of the daemon.
  */
 import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
-import { OperationFailed, BuildRescheduled } from '../compute/operation-failed.js';
-import type { SpawnResult } from '../compute/spawn-result.js';
-import type { Spawner } from '../compute/spawner.js';
+import type { ComputeManager, InstanceOperation, OperationOutcome } from '../compute/compute-manager.js';
 import type { Logger, LogContext } from '../log.js';
 import { BUILD_AND_RUN_INSTANCE } from '../nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
-import { backoffDelay, sleep, type Backoff } from './backoff.js';
+import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import { BoundedMap } from '../bounded-map.js';
-import { BuildSlots } from './build-slots.js';
 import { ConnectionLost } from './connection-lost.js';
 import type { PayloadSource } from './instance-create-payload.js';
 import { messageHints, NO_HINTS, type MessageHints } from './message-hints.js';
@@ -33,9 +31,8 @@ import type { InstanceCreateEvent } from './notifier.js';
 import { decodeBody, type DecodedBody, type OsloMessage } from './oslo-envelope.js';
 import { deadLetterHeaders, notificationFault, rejectionFor, remoteFailure, type Rejection } from './rejection.js';
 import { rpcReplyBody } from './rpc-reply.js';
-import { spawnMessageOf } from './spawn-message.js';
+import { operationOf } from './spawn-message.js';
 import { DEAD_LETTER_EXCHANGE, retryQueueName } from './topology.js';
-import { UnsupportedMethod } from './unsupported-method.js';
 
 /** One message as the consumer sees it, with the channel it came on hidden behind ack/requeue. */
 export interface Delivery {
@@ -57,27 +54,25 @@ export interface Publisher {
 
 export interface SpawnConsumerOptions {
   host: string;
-  /** 0 = unlimited. */
-  maxConcurrentBuilds: number;
   /** Larger bodies are dead-lettered unread. */
   maxMessageBytes: number;
-  /** Attempts of a spawn that keeps failing transiently (1 = no retry), and the wait between them. */
-  retry: { maxAttempts: number; backoff: Backoff };
-  /** Messages and instances remembered for duplicate detection. */
+  /** Messages remembered for duplicate detection. */
   memory: number;
 }
 
 export interface SpawnConsumerDeps {
-  spawner: Spawner;
+  /** The owner of the instances, which every operation is handed to. */
+  compute: Pick<ComputeManager, 'perform' | 'stop'>;
   /** Confirmed publishing on the connection the messages come from (dead letters, RPC replies). */
   publisher: Publisher;
   /** null when notifications are off. */
   notify: ((event: InstanceCreateEvent) => Promise<void>) | null;
   /**
    * Compute API methods that only read the host, answered with their result (get_host_uptime, which
-   * nova-api asks for `openstack hypervisor show`); a cast of one is acked.
+   * nova-api asks for `openstack hypervisor show`; `baseapi.ping`, a namespace's method so named); a cast of
+   * one is acked. Handed the call's arguments.
    */
-  queries?: Readonly<Record<string, () => Promise<unknown>>>;
+  queries?: Readonly<Record<string, (args: Record<string, unknown>) => Promise<unknown>>>;
   log: Logger;
   now?: () => Date;
 }
@@ -87,8 +82,9 @@ export interface SpawnConsumerDeps {
  * KiB each), far below RabbitMQ's own limit: a body this large is refused before it is parsed.
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_SPAWN_RETRY = { maxAttempts: 5, backoff: { initialMs: 2000, maxMs: 60_000, jitter: 0.2 } };
 export const DEFAULT_MEMORY = 10_000;
+/** The pause before a message whose dead letter or retry copy the broker refused goes back to the queue. */
+const REQUEUE_PAUSE: Backoff = { initialMs: 2000, maxMs: 60_000, jitter: 0.2 };
 
 /** On a copy in a retry queue: how many attempts its spawn has made. */
 export const ATTEMPTS_HEADER = 'x-nova-spawnd-attempts';
@@ -121,8 +117,6 @@ class Fate {
   }
 }
 
-type SpawnOutcome = { kind: 'spawned'; result: SpawnResult } | { kind: 'failed'; error: unknown } | { kind: 'abandoned' };
-
 interface Parsed {
   key: string;
   /** This delivery's attempt at its spawn: 1, or one more than its ATTEMPTS_HEADER says. */
@@ -136,10 +130,6 @@ interface Parsed {
 
 export class SpawnConsumer {
   private readonly fates: BoundedMap<string, Fate>;
-  /** Instances this process has brought up (or found running). */
-  private readonly running: BoundedMap<string, string>;
-  private readonly spawning = new Map<string, Promise<SpawnOutcome>>();
-  private readonly slots: BuildSlots;
   private readonly stopping = new AbortController();
   private readonly now: () => Date;
   private inFlight = 0;
@@ -150,12 +140,7 @@ export class SpawnConsumer {
     private readonly options: SpawnConsumerOptions,
     private readonly deps: SpawnConsumerDeps,
   ) {
-    if (!Number.isInteger(options.retry.maxAttempts) || options.retry.maxAttempts < 1) {
-      throw new RangeError(`retry.maxAttempts must be an integer of at least 1 (got ${options.retry.maxAttempts})`);
-    }
     this.fates = new BoundedMap(options.memory);
-    this.running = new BoundedMap(options.memory);
-    this.slots = new BuildSlots(options.maxConcurrentBuilds);
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -191,9 +176,10 @@ export class SpawnConsumer {
     }
   }
 
-  /** No more builds start: messages waiting for a build slot are left unacked, for the broker to deliver again. */
+  /** No more operations start: messages waiting for one are left unacked, for the broker to deliver again. */
   stop(): void {
     this.stopping.abort();
+    this.deps.compute.stop();
   }
 
   /** Resolves when no delivery is being handled. */
@@ -246,13 +232,12 @@ export class SpawnConsumer {
   /** Works out the message's fate and queues its steps; 'abandoned' when the daemon stopped first. */
   private async decide(fate: Fate, parsed: Parsed, delivery: Delivery): Promise<'settle' | 'abandoned'> {
     const oslo = parsed.decoded?.kind === 'oslo' ? parsed.decoded.message : null;
-    const query = oslo !== null && oslo.namespace === null && parsed.error === null ? this.deps.queries?.[oslo.method] : undefined;
-    if (query !== undefined) return this.answer(fate, oslo!, query, delivery, parsed.hints);
-    let request: SpawnRequest;
+    const query = oslo !== null && parsed.error === null ? this.deps.queries?.[queryKey(oslo)] : undefined;
+    if (query !== undefined) return this.answer(fate, oslo!, () => query(oslo!.args), delivery, parsed.hints);
+    let operation: InstanceOperation;
     try {
       if (parsed.error !== null) throw parsed.error;
-      if (oslo && (oslo.method !== BUILD_AND_RUN_INSTANCE || oslo.namespace !== null)) throw new UnsupportedMethod(oslo.method, oslo.namespace);
-      request = spawnMessageOf(parsed.decoded!).request;
+      operation = operationOf(parsed.decoded!);
     } catch (error) {
       const rejection = rejectionFor(error, parsed.hints, 0);
       // instance.create.error only for a create: another method's instance may well be running.
@@ -261,86 +246,50 @@ export class SpawnConsumer {
       this.reject(fate, rejection, delivery, oslo, create ? { source, context: parsed.hints.context } : null);
       return 'settle';
     }
-
-    const uuid = request.instance.uuid;
-    Object.assign(fate.log, { instance: uuid, request_id: request.context.request_id ?? undefined });
-    const context = oslo?.context ?? { ...request.context };
-    const domain = this.running.get(uuid);
-    if (domain !== undefined) {
-      this.deps.log.info('instance already running: acking without a second spawn', { ...fate.log, domain });
-      this.succeed(fate, oslo, null);
-      return 'settle';
-    }
-    const message = { request, oslo, context, delivery, hints: parsed.hints, attempt: parsed.attempt };
-    const ongoing = this.spawning.get(uuid);
-    if (ongoing) {
-      this.deps.log.info('instance is being spawned for another message: waiting for that spawn', fate.log);
-      return this.conclude(fate, await ongoing, { ...message, notifies: false });
-    }
-
-    const spawn = this.attemptSpawn(request, fate, context, parsed.attempt);
-    this.spawning.set(uuid, spawn);
-    try {
-      return this.conclude(fate, await spawn, { ...message, notifies: true });
-    } finally {
-      this.spawning.delete(uuid);
-    }
+    const build = operation.kind === 'build' ? operation.request : null;
+    if (build) Object.assign(fate.log, { instance: build.instance.uuid, request_id: build.context.request_id ?? undefined });
+    const context = oslo?.context ?? { ...build!.context };
+    const outcome = await this.deps.compute.perform(operation, parsed.attempt, {
+      // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
+      buildStarts: () => void (fate.startNotified = this.notify({ phase: 'start', source: { request: build! }, context }, fate)),
+    });
+    return this.conclude(fate, outcome, { build, oslo, context, delivery, hints: parsed.hints, attempt: parsed.attempt, what: operation.kind });
   }
 
   /**
-   * Queues the steps that follow from a spawn's outcome (`notifies`: this message's own spawn, not a
-   * duplicate's wait): a transient failure with attempts left goes to a retry queue, any other is rejected.
+   * Queues the steps that follow from an operation's outcome: the ack (with the reply of a call and a
+   * build's end notification), a copy to a retry queue, or a dead letter; a build rescheduled elsewhere is
+   * acked with its error notification.
    */
   private conclude(
     fate: Fate,
-    outcome: SpawnOutcome,
-    message: { request: SpawnRequest; oslo: OsloMessage | null; context: Record<string, unknown>; delivery: Delivery; hints: MessageHints; attempt: number; notifies: boolean },
+    outcome: OperationOutcome,
+    message: { build: SpawnRequest | null; oslo: OsloMessage | null; context: Record<string, unknown>; delivery: Delivery; hints: MessageHints; attempt: number; what: string },
   ): 'settle' | 'abandoned' {
-    const { request, oslo, context, delivery, attempt, notifies } = message;
-    if (outcome.kind === 'abandoned') return 'abandoned';
-    if (outcome.kind === 'spawned') {
-      const { result } = outcome;
-      this.running.set(result.uuid, result.domain);
-      this.deps.log.info(notifies ? `instance ${result.outcome}: acking` : "the other message's spawn succeeded: acking without a second spawn", {
-        ...fate.log,
-        domain: result.domain,
-        outcome: result.outcome,
-      });
-      this.succeed(fate, oslo, notifies ? { phase: 'end', source: { request }, context, domain: result.domain } : null);
-      return 'settle';
-    }
-    const { error } = outcome;
-    const hints = { ...message.hints, instanceUuid: request.instance.uuid, requestId: request.context.request_id };
-    if (error instanceof BuildRescheduled) {
-      // Nova notifies instance.create.error on the host that failed before it reschedules.
-      this.deps.log.info(`rescheduled to another host by the conductor: acking (${error.reason})`, fate.log);
-      if (notifies) fate.steps.push(this.notificationStep({ source: { request }, context, phase: 'error', fault: notificationFault(rejectionFor(error, hints, attempt)) }, fate));
-      return 'settle';
-    }
-    const { maxAttempts, backoff } = this.options.retry;
-    if (error instanceof OperationFailed && error.transient && attempt < maxAttempts) {
-      const delay = backoffDelay(backoff, attempt);
-      this.deps.log.warning(`spawn failed transiently, retrying in ${delay} ms (attempt ${attempt} of ${maxAttempts}): ${error.message}`, fate.log);
-      fate.steps.push(this.retryStep(delivery, attempt, delay, fate));
-      return 'settle';
-    }
-    this.reject(fate, rejectionFor(error, hints, attempt), delivery, oslo, notifies ? { source: { request }, context } : null);
-    return 'settle';
-  }
-
-  /** One attempt at the spawn, in a build slot; the start notification goes out with the first. */
-  private async attemptSpawn(request: SpawnRequest, fate: Fate, context: Record<string, unknown>, attempt: number): Promise<SpawnOutcome> {
-    const release = await this.slots.acquire();
-    try {
-      if (this.stopping.signal.aborted) return { kind: 'abandoned' };
-      // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
-      if (attempt === 1) fate.startNotified = this.notify({ phase: 'start', source: { request }, context }, fate);
-      this.deps.log.info('spawning', { ...fate.log, attempt });
-      return { kind: 'spawned', result: await this.deps.spawner.spawn(request, { number: attempt, last: attempt >= this.options.retry.maxAttempts }) };
-    } catch (error) {
-      return { kind: 'failed', error };
-    } finally {
-      release();
+    const { build, oslo, context, delivery, attempt } = message;
+    const notification = build ? { source: { request: build }, context } : null;
+    const hints = build ? { ...message.hints, instanceUuid: build.instance.uuid, requestId: build.context.request_id } : message.hints;
+    switch (outcome.kind) {
+      case 'abandoned':
+        return 'abandoned';
+      case 'done': {
+        const { spawn } = outcome;
+        const done = outcome.fresh ? `${message.what} done: acking` : `${message.what} done before: acking without a second ${message.what === 'build' ? 'spawn' : message.what}`;
+        this.deps.log.info(spawn ? `instance ${spawn.outcome}: acking` : done, { ...fate.log, ...(spawn ? { domain: spawn.domain } : {}) });
+        this.succeed(fate, oslo, notification && spawn && outcome.fresh ? { ...notification, phase: 'end', domain: spawn.domain } : null, outcome.result ?? null);
+        return 'settle';
+      }
+      case 'rescheduled':
+        // Nova notifies instance.create.error on the host that failed before it reschedules.
+        this.deps.log.info(`rescheduled to another host by the conductor: acking (${outcome.error.reason})`, fate.log);
+        if (notification) fate.steps.push(this.notificationStep({ ...notification, phase: 'error', fault: notificationFault(rejectionFor(outcome.error, hints, attempt)) }, fate));
+        return 'settle';
+      case 'retry':
+        fate.steps.push(this.retryStep(delivery, attempt, outcome.delayMs, fate));
+        return 'settle';
+      case 'failed':
+        this.reject(fate, rejectionFor(outcome.error, hints, attempt), delivery, oslo, notification);
+        return 'settle';
     }
   }
 
@@ -450,7 +399,7 @@ export class SpawnConsumer {
             return;
           }
           if (step.kind === 'dead-letter' || step.kind === 'retry') {
-            const delay = backoffDelay(this.options.retry.backoff, 1);
+            const delay = backoffDelay(REQUEUE_PAUSE, 1);
             this.deps.log.error(`${step.kind} failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
             await sleep(delay, this.stopping.signal);
             delivery.requeue();
@@ -495,4 +444,9 @@ function logContext(hints: MessageHints): LogContext {
 function contextIds(context: Record<string, unknown>): { request_id: string | null; user_id: string | null; project_id: string | null } {
   const text = (key: string): string | null => (typeof context[key] === 'string' ? (context[key] as string) : null);
   return { request_id: text('request_id'), user_id: text('user_id'), project_id: text('project_id') };
+}
+
+/** The key of a query: its method, prefixed by its namespace when it has one (baseapi.ping). */
+function queryKey(message: OsloMessage): string {
+  return message.namespace === null ? message.method : `${message.namespace}.${message.method}`;
 }

@@ -3,16 +3,15 @@
  * (re)connect, the consumers of compute, compute.<host> and the fanout queue, and an orderly stop.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Spawner } from '../compute/spawner.js';
+import type { ComputeManager } from '../compute/compute-manager.js';
 import type { Logger } from '../log.js';
-import type { Backoff } from './backoff.js';
+import type { Backoff } from '../backoff.js';
 import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
 import type { BusOptions } from './bus-options.js';
 import { Notifier } from './notifier.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MEMORY,
-  DEFAULT_SPAWN_RETRY,
   SpawnConsumer,
   type Delivery,
   type SpawnConsumerDeps,
@@ -22,15 +21,16 @@ import { consumedQueues, declareTopology, fanoutQueueName, rpcTopology, type Top
 
 export interface SpawnDaemonOptions {
   bus: BusOptions;
-  /** Defaults: DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPAWN_RETRY, DEFAULT_MEMORY. */
-  consumer?: Partial<Pick<SpawnConsumerOptions, 'maxMessageBytes' | 'retry' | 'memory'>>;
+  /** Defaults: DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MEMORY. */
+  consumer?: Partial<Pick<SpawnConsumerOptions, 'maxMessageBytes' | 'memory'>>;
   /** Default DEFAULT_RECONNECT (oslo's rabbit_retry_interval 1 s, doubling, rabbit_interval_max 30 s). */
   reconnect?: Backoff;
   connectTimeoutMs?: number;
 }
 
 export interface SpawnDaemonDeps {
-  spawner: Spawner;
+  /** The owner of the instances: every operation a message asks for is handed to it. */
+  compute: ComputeManager;
   /** Compute API methods answered from the host (SpawnConsumerDeps.queries). */
   queries?: SpawnConsumerDeps['queries'];
   log: Logger;
@@ -56,8 +56,7 @@ export class SpawnDaemon {
     const { bus } = options;
     const log = deps.log;
     this.fanoutQueue = fanoutQueueName();
-    const retry = options.consumer?.retry ?? DEFAULT_SPAWN_RETRY;
-    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue, maxAttempts: retry.maxAttempts });
+    this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue, maxAttempts: deps.compute.maxAttempts });
     const common = {
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -82,13 +81,11 @@ export class SpawnDaemon {
     this.consumer = new SpawnConsumer(
       {
         host: bus.host,
-        maxConcurrentBuilds: bus.maxConcurrentBuilds,
         maxMessageBytes: options.consumer?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-        retry,
         memory: options.consumer?.memory ?? DEFAULT_MEMORY,
       },
       {
-        spawner: deps.spawner,
+        compute: deps.compute,
         publisher: this.rpc,
         ...(deps.queries ? { queries: deps.queries } : {}),
         notify: this.notifier.enabled ? (event) => this.notifier.instanceCreate(event) : null,

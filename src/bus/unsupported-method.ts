@@ -6,7 +6,7 @@ export class UnsupportedMethod extends Error {
     readonly namespace: string | null,
   ) {
     super(
-      `unsupported method: nova-spawnd serves only build_and_run_instance of the compute API (got method ${JSON.stringify(method)}${
+      `unsupported method: nova-spawnd serves build_and_run_instance, the lifecycle methods (terminate, stop, start, reboot, console output, external events) and ping of the compute API (got method ${JSON.stringify(method)}${
         namespace === null ? '' : ` in namespace ${JSON.stringify(namespace)}`
       })`,
     );

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readBusOptions } from '../bus/bus-options.js';
 import { SpawnDaemon } from '../bus/spawn-daemon.js';
-import { composeSpawner } from '../compute/compose.js';
+import { composeComputeManager, composeSpawner } from '../compute/compose.js';
 import { startComputeService, type ComputeService } from '../compute/compute-service.js';
 import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
@@ -67,8 +67,12 @@ export async function run(args: string[]): Promise<number> {
   } else {
     log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
   }
-  const builds = computeService ? computeService.builds(spawner.pipeline) : spawner.pipeline;
-  const daemon = new SpawnDaemon({ bus }, { spawner: builds, queries: { get_host_uptime: hostUptime }, log: log.child('bus') });
+  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log);
+  computeService?.startPeriodicTasks(spawner.driver, (uuid, work) => compute.withInstance(uuid, work));
+  const daemon = new SpawnDaemon(
+    { bus },
+    { compute, queries: { get_host_uptime: hostUptime, 'baseapi.ping': async (args) => ({ service: 'compute', arg: args['arg'] ?? null }) }, log: log.child('bus') },
+  );
   daemon.start();
 
   // Signal handlers do not keep Node's event loop alive, and between two connection attempts nothing else may.

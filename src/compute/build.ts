@@ -37,7 +37,6 @@
  * allocations are nova-api's delete to remove. Unlike Nova, whose _do_build_and_run_instance returns FAILED
  * instead of raising (so its event says Success), a failed build's event says Error, with the reason.
  */
-import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { ServiceCatalog } from '../clients/catalog.js';
 import { ServiceCallFailed } from '../clients/errors.js';
 import type { NeutronClient } from '../clients/neutron.js';
@@ -46,12 +45,14 @@ import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
 import type { ComputeTaskApi } from '../conductor/compute-task-api.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger, LogContext } from '../log.js';
-import { buildCastOf, type BuildCast } from '../nova/build-and-run-instance.js';
+import type { BuildCast } from '../nova/build-and-run-instance.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
-import { OperationFailed, BuildRescheduled } from './operation-failed.js';
+import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, faultMessage, FAULT_MESSAGE_CHARS } from './instance-bookkeeping.js';
+import { BuildRescheduled, OperationFailed } from './operation-failed.js';
 import type { SpawnResult } from './spawn-result.js';
+import type { Builder } from './compute-manager.js';
 import type { SpawnAttempt, Spawner } from './spawner.js';
 
 /** wrap_instance_event(prefix='compute') on _do_build_and_run_instance. */
@@ -59,26 +60,6 @@ export const BUILD_EVENT = 'compute__do_build_and_run_instance';
 
 /** nova.compute.power_state.RUNNING. */
 const RUNNING = 1;
-/** The fault message column: utils.safe_truncate(message, 255). */
-const FAULT_MESSAGE_CHARS = 255;
-
-/**
- * The build did not go on, and is not to be recorded as failed: the instance was deleted meanwhile, or its
- * build was finished (ERROR) or taken over by another host before this delivery. Permanent, so the bus
- * does not try again.
- */
-export class BuildStopped extends OperationFailed {
-  constructor(
-    uuid: string,
-    reason: string,
-    /** The instance was deleted (or is being deleted): a domain of it must go. */
-    readonly deleted: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(uuid, 'build', false, reason, options);
-  }
-}
-
 export interface NovaBuildDeps {
   conductor: ConductorApi;
   /** Where a build that failed here is rescheduled. */
@@ -117,16 +98,6 @@ const TASK_STATE_REACHED: Readonly<Record<string, Reached>> = {
 };
 
 /**
- * The conductor's database was busy or away (oslo.db's DBConnectionError, DBDeadlock; SQLAlchemy's
- * OperationalError, e.g. sqlite's "database is locked"): the same save may succeed a moment later.
- */
-function databaseBusy(error: RpcCallError): boolean {
-  const remote = error.remote;
-  if (remote === null) return false;
-  return ['DBConnectionError', 'DBDeadlock', 'OperationalError'].includes(remote.className) || /database is locked/.test(remote.message);
-}
-
-/**
  * Causes that say the request cannot be built anywhere (Nova raises BuildAbortException for them instead of
  * rescheduling: ImageUnacceptable, FlavorDiskTooSmall, ...). ImageNotFound too, where Nova reschedules: Glance
  * is the same for every host.
@@ -137,21 +108,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * The fault's message, what `openstack server show` tells the user (Nova: the exception's reason, 255
- * characters at most): the error's own reason when it states one apart from where it happened (an image's
- * temporary file, say), else the failure's reason.
- */
-function faultMessage(failure: OperationFailed): string {
-  const cause = failure.cause as { name?: unknown; reason?: unknown; image?: unknown } | undefined;
-  if (cause !== undefined && typeof cause.reason === 'string' && typeof cause.name === 'string') {
-    return `${cause.name}: ${typeof cause.image === 'string' ? `image ${cause.image}: ` : ''}${cause.reason}`;
-  }
-  return failure.reason;
-}
-
-/** The Spawner of a compute service of a control plane: Nova's build around `pipeline`. */
-export class NovaBuild implements Spawner {
+/** The Builder of a compute service of a control plane: Nova's build around `pipeline`. */
+export class NovaBuild implements Builder {
   private readonly now: () => Date;
 
   constructor(
@@ -162,8 +120,7 @@ export class NovaBuild implements Spawner {
   }
 
   /** A plain JSON request (no cast) is spawned as in standalone mode: Nova knows nothing of it. */
-  spawn(request: SpawnRequest, attempt: SpawnAttempt = { number: 1, last: true }): Promise<SpawnResult> {
-    const cast = buildCastOf(request);
+  build(request: SpawnRequest, cast: BuildCast | null, attempt: SpawnAttempt = { number: 1, last: true }): Promise<SpawnResult> {
     if (cast === null) return this.pipeline.spawn(request, attempt);
     return new Build(this.pipeline, this.deps, this.now, request, cast, attempt).run();
   }
@@ -173,6 +130,7 @@ export class NovaBuild implements Spawner {
 class Build {
   private readonly uuid: string;
   private readonly context: Record<string, unknown>;
+  private readonly book: InstanceBookkeeping;
   private readonly log: LogContext;
   private instance!: InstanceRecord;
   private eventStarted = false;
@@ -189,15 +147,16 @@ class Build {
   ) {
     this.uuid = request.instance.uuid;
     this.context = cast.context;
-    this.log = { instance: this.uuid, request_id: request.context.request_id ?? undefined, attempt: attempt.number };
+    this.book = new InstanceBookkeeping(deps, this.uuid, 'build', cast.context, attempt.number);
+    this.log = this.book.log;
   }
 
   async run(): Promise<SpawnResult> {
     try {
       return await this.build();
     } catch (error) {
-      const failure = this.asFailure(error);
-      if (failure instanceof BuildStopped) {
+      const failure = this.book.asFailure(error, 'build');
+      if (failure instanceof OperationStopped) {
         this.deps.log.info(`build stopped: ${failure.reason}`, this.log);
         if (failure.deleted) await this.undefineQuietly();
       } else if (failure.transient && !this.attempt.last) {
@@ -222,13 +181,18 @@ class Build {
     const reached = await this.reached();
     this.eventStarted = reached > Reached.Scheduled;
     if (reached === Reached.Scheduled) {
-      await this.call(() => deps.conductor.classAction('InstanceActionEvent', 'event_start', [this.uuid, BUILD_EVENT], { want_result: false, host: deps.host }, this.context), 'event_start');
+      await this.book.eventStart(BUILD_EVENT);
       this.eventStarted = true;
     }
     if (reached < Reached.Building) {
       deps.log.debug('Starting instance...', this.log);
       // Nova gives up quietly here (build_results.FAILED): another build or a delete has the instance.
-      await this.save({ vm_state: 'building', task_state: null }, ['scheduling', null], { unexpected: 'stop' });
+      try {
+        await this.save({ vm_state: 'building', task_state: null }, ['scheduling', null]);
+      } catch (error) {
+        if (error instanceof UnexpectedTaskState) throw new OperationStopped(this.uuid, 'build', error.reason, false, { cause: error });
+        throw error;
+      }
     }
     if (reached < Reached.Claimed) {
       // rt.instance_claim: the instance is this host's; _build_and_run_instance caches the boot roles.
@@ -262,29 +226,28 @@ class Build {
     }
     deps.nodes.buildSucceeded();
     await this.updateNode();
-    await this.finishEvent(null, null);
+    await this.book.eventFinish(BUILD_EVENT, null);
     deps.log.info(`instance ${reached === Reached.Active ? 'was ACTIVE already' : 'is ACTIVE'}`, { ...this.log, domain: result.domain });
     return result;
   }
 
   /** Instance.get_by_uuid: where the build is. Stops the build of a deleted instance or one not ours. */
   private async reached(): Promise<Reached> {
-    const current = (await this.call(
-      () => this.deps.conductor.classActionObject('Instance', 'get_by_uuid', 'Instance', [this.uuid], { expected_attrs: [] }, this.context),
-      'Instance.get_by_uuid',
+    const current = (await this.book.step('Instance.get_by_uuid', () =>
+      this.deps.conductor.classActionObject('Instance', 'get_by_uuid', 'Instance', [this.uuid], { expected_attrs: [] }, this.context),
     )) as InstanceRecord | null;
-    if (current === null) throw new BuildStopped(this.uuid, 'the instance is gone', true);
+    if (current === null) throw new OperationStopped(this.uuid, 'build', 'the instance is gone', true);
     const vmState = current.get('vm_state') ?? null;
     const taskState = current.get('task_state') ?? null;
     const host = current.get('host') ?? null;
-    if (taskState === 'deleting' || vmState === 'deleted' || vmState === 'soft-delete') throw new BuildStopped(this.uuid, `the instance is being deleted (vm_state ${String(vmState)}, task_state ${String(taskState)})`, true);
-    if (host !== null && host !== this.deps.host) throw new BuildStopped(this.uuid, `the instance is on host ${String(host)} now`, false);
+    if (taskState === 'deleting' || vmState === 'deleted' || vmState === 'soft-delete') throw new OperationStopped(this.uuid, 'build', `the instance is being deleted (vm_state ${String(vmState)}, task_state ${String(taskState)})`, true);
+    if (host !== null && host !== this.deps.host) throw new OperationStopped(this.uuid, 'build', `the instance is on host ${String(host)} now`, false);
     if (vmState === 'active' && taskState === null) return Reached.Active;
-    if (vmState !== 'building') throw new BuildStopped(this.uuid, `the instance is ${String(vmState)} (task_state ${String(taskState)}), not building`, false);
+    if (vmState !== 'building') throw new OperationStopped(this.uuid, 'build', `the instance is ${String(vmState)} (task_state ${String(taskState)}), not building`, false);
     if (taskState === 'scheduling') return Reached.Scheduled;
     if (taskState === null) return host === null ? Reached.Building : Reached.Claimed;
     const reached = TASK_STATE_REACHED[String(taskState)];
-    if (reached === undefined || host === null) throw new BuildStopped(this.uuid, `the instance's task_state is ${String(taskState)}`, false);
+    if (reached === undefined || host === null) throw new OperationStopped(this.uuid, 'build', `the instance's task_state is ${String(taskState)}`, false);
     return reached;
   }
 
@@ -300,7 +263,7 @@ class Build {
   private async ec2Ids(): Promise<NovaEc2Ids> {
     let ids = this.instance.get('ec2_ids');
     if (!(ids instanceof WireObject)) {
-      ids = (await this.call(() => this.deps.conductor.classActionObject('EC2Ids', 'get_by_instance', 'EC2Ids', [this.instance], {}, this.context), 'EC2Ids.get_by_instance')) ?? undefined;
+      ids = (await this.book.step('EC2Ids.get_by_instance', () => this.deps.conductor.classActionObject('EC2Ids', 'get_by_instance', 'EC2Ids', [this.instance], {}, this.context))) ?? undefined;
     }
     if (!(ids instanceof WireObject) || typeof ids.get('instance_id') !== 'string') {
       throw new OperationFailed(this.uuid, 'build', false, 'Nova gave no EC2 ids for the instance');
@@ -321,42 +284,11 @@ class Build {
   }
 
   /**
-   * Instance.save(expected_task_state) with `changes` set. A delete meanwhile stops the build; another
-   * unexpected task state is a failure of the build (BuildAbortException), or, on the first save, a stop.
+   * Instance.save(expected_task_state) with `changes` set: a delete meanwhile stops the build
+   * (OperationStopped), another task state fails it (UnexpectedTaskState, Nova's BuildAbortException).
    */
-  private async save(changes: Record<string, FieldValue>, expected: (string | null)[] | undefined, options: { unexpected?: 'stop' | 'fail' } = {}): Promise<void> {
-    for (const [field, value] of Object.entries(changes)) this.instance.set(field, value);
-    const kwargs = expected === undefined ? {} : { expected_task_state: expected };
-    const began = Date.now();
-    try {
-      await this.deps.conductor.objectAction(this.instance, 'save', [], kwargs, this.context);
-    } catch (error) {
-      const remote = error instanceof RpcCallError ? error.remote?.className ?? null : null;
-      if (remote === 'InstanceNotFound' || remote === 'UnexpectedDeletingTaskStateError') {
-        throw new BuildStopped(this.uuid, `the instance was deleted during the build (${remote})`, true, { cause: error });
-      }
-      if (remote === 'UnexpectedTaskStateError' && options.unexpected === 'stop') {
-        throw new BuildStopped(this.uuid, (error as RpcCallError).remote!.message, false, { cause: error });
-      }
-      throw error;
-    }
-    this.deps.log.debug('instance saved', { ...this.log, changes: Object.keys(changes).join(','), ms: Date.now() - began });
-  }
-
-  /** A call to the conductor; a lost conductor or broker is a transient failure of the build. */
-  private async call<T>(work: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof RpcCallError && error.remote?.className === 'InstanceNotFound') throw new BuildStopped(this.uuid, 'the instance is gone', true, { cause: error });
-      throw this.asFailure(error, what);
-    }
-  }
-
-  private asFailure(error: unknown, what = 'build'): OperationFailed {
-    if (error instanceof OperationFailed) return error;
-    if (error instanceof RpcCallError) return new OperationFailed(this.uuid, 'conductor', error.retryable || databaseBusy(error), `${what}: ${error.message}`, { cause: error });
-    return new OperationFailed(this.uuid, 'build', false, `${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  private save(changes: Record<string, FieldValue>, expected: (string | null)[] | undefined): Promise<void> {
+    return this.book.save(this.instance, changes, expected);
   }
 
   /**
@@ -376,7 +308,7 @@ class Build {
    * _do_build_and_run_instance on RescheduledException: the instance handed back to the conductor with
    * the rest of the host list. Resolves with what the build throws: BuildRescheduled once the broker has
    * the cast; `failure` itself when the reschedule could not be done (then recorded as a final failure), or
-   * BuildStopped when the instance was deleted meanwhile.
+   * OperationStopped when the instance was deleted meanwhile.
    */
   private async reschedule(failure: OperationFailed, hostList: unknown[]): Promise<OperationFailed> {
     const { deps } = this;
@@ -402,7 +334,7 @@ class Build {
         host_lists: [hostList],
       });
     } catch (error) {
-      if (error instanceof BuildStopped) {
+      if (error instanceof OperationStopped) {
         deps.log.info(`build stopped: ${error.reason}`, this.log);
         if (error.deleted) await this.undefineQuietly();
         return error;
@@ -413,7 +345,7 @@ class Build {
     }
     deps.nodes.buildFailed();
     await this.updateNode();
-    if (this.eventStarted) await this.finishEvent(`${reason.slice(0, FAULT_MESSAGE_CHARS - 14)} (rescheduled)`, `${failure.message}\n${failure.stack ?? ''}`);
+    if (this.eventStarted) await this.book.eventFinish(BUILD_EVENT, failure, `${reason.slice(0, FAULT_MESSAGE_CHARS - 14)} (rescheduled)`);
     deps.log.info('build rescheduled through the conductor', this.log);
     return new BuildRescheduled(this.uuid, failure.step, reason, { cause: failure });
   }
@@ -423,50 +355,27 @@ class Build {
    * _locked_do_build_and_run_instance does for a FAILED build. Each part is tried whatever the others do.
    */
   private async recordFailure(failure: OperationFailed): Promise<void> {
-    const { deps } = this;
-    const reason = faultMessage(failure);
-    const message = reason.length > FAULT_MESSAGE_CHARS ? reason.slice(0, FAULT_MESSAGE_CHARS) : reason;
-    const details = `${failure.message}\n${failure.stack ?? ''}`;
+    const { deps, book } = this;
     deps.log.error(`build failed, the instance goes to ERROR: ${failure.message}`, this.log);
-    await this.quietly('InstanceFault.create', async () => {
-      const fault = new WireObject('InstanceFault', { host: deps.host, instance_uuid: this.uuid, code: 500, message, details });
-      await deps.conductor.objectAction(fault, 'create', [], {}, this.context);
-    });
+    await book.recordFault(failure);
     if (this.instance !== undefined) {
-      await this.quietly('Instance.save (ERROR)', async () => {
+      await book.quietly('Instance.save (ERROR)', async () => {
         try {
           await this.save({ host: null, node: null, launched_on: null, vm_state: 'error', task_state: null }, undefined);
         } catch (error) {
           // _set_instance_obj_error_state: an instance destroyed from under us is left so.
-          if (!(error instanceof BuildStopped)) throw error;
+          if (!(error instanceof OperationStopped)) throw error;
         }
       });
     }
-    await this.quietly('DELETE /allocations', async () => {
-      await deps.placement.deleteAllocations(this.uuid);
-    });
+    await book.quietly('DELETE /allocations', () => deps.placement.deleteAllocations(this.uuid));
     deps.nodes.buildFailed();
     await this.updateNode();
-    if (this.eventStarted) await this.finishEvent(message, details);
-  }
-
-  /** event_finish_with_failure as serialize_args sends it: exc_val and exc_tb as text, None on success. */
-  private async finishEvent(excVal: string | null, excTb: string | null): Promise<void> {
-    await this.quietly('event_finish_with_failure', async () => {
-      await this.deps.conductor.classAction('InstanceActionEvent', 'event_finish_with_failure', [this.uuid, BUILD_EVENT], { exc_val: excVal, exc_tb: excTb, want_result: false }, this.context);
-    });
+    if (this.eventStarted) await book.eventFinish(BUILD_EVENT, failure);
   }
 
   private async updateNode(): Promise<void> {
-    await this.quietly('ComputeNode update', () => this.deps.nodes.update());
-  }
-
-  private async quietly(what: string, work: () => Promise<unknown>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      this.deps.log.warning(`${what} failed: ${(error as Error).message}`, this.log);
-    }
+    await this.book.quietly('ComputeNode update', () => this.deps.nodes.update());
   }
 
   /** A build stopped by a delete leaves no domain behind (the instance directory is kept, as after a failure). */

@@ -13,10 +13,18 @@ import { probeHost } from '../virt/host-facts.js';
 import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
 import { parentsOfCreated, syncPath } from '../durable-files.js';
+import { ComputeManager, DEFAULT_RETRY, pipelineBuilder, type Builder, type Lifecycle } from './compute-manager.js';
+import type { InstanceDriver } from './driver.js';
+import { LibvirtDriver } from './libvirt-driver.js';
+import { LocalLifecycle, type PowerOffTimes } from './local-lifecycle.js';
 import { SpawnPipeline } from './spawn-pipeline.js';
 
 export interface ComposedSpawner {
   pipeline: SpawnPipeline;
+  /** Everything after the spawn, on the same libvirt connection and instances_path. */
+  driver: LibvirtDriver;
+  /** [DEFAULT] shutdown_timeout and [compute] shutdown_retry_interval, for every stop. */
+  powerOff: PowerOffTimes;
   connection: LibvirtConnection;
   /** Every instance's metadata record under instances_path, the spawn pipeline's included: what the metadata API serves. */
   registry: MetadataRegistry;
@@ -50,5 +58,32 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
       records: registry,
     },
   );
-  return { pipeline, connection, registry, close: () => connection.close() };
+  const driver = new LibvirtDriver(
+    { instancesPath, waitSoftRebootSeconds: config.libvirt.wait_soft_reboot_seconds },
+    { connection, records: registry, log: log.child('driver') },
+  );
+  const powerOff = { shutdownTimeoutS: config.DEFAULT.shutdown_timeout, shutdownRetryIntervalS: config.compute.shutdown_retry_interval };
+  return { pipeline, driver, powerOff, connection, registry, close: () => connection.close() };
+}
+
+/**
+ * The compute manager, the one owner of this host's instances: builds and lifecycle operations through the
+ * control plane's bookkeeping when there is one (`nova`), else the pipeline and the driver alone.
+ */
+export function composeComputeManager(
+  loaded: LoadedConfig,
+  spawner: Pick<ComposedSpawner, 'pipeline' | 'driver' | 'powerOff'>,
+  nova: { builder: Builder; lifecycle: Lifecycle } | null,
+  log: Logger,
+): ComputeManager {
+  const driver: InstanceDriver = spawner.driver;
+  return new ComputeManager(
+    { maxConcurrentBuilds: loaded.config.DEFAULT.max_concurrent_builds, retry: DEFAULT_RETRY, memory: 10_000 },
+    {
+      builder: nova?.builder ?? pipelineBuilder(spawner.pipeline),
+      lifecycle: nova?.lifecycle ?? new LocalLifecycle(driver, spawner.powerOff),
+      driver,
+      log: log.child('compute'),
+    },
+  );
 }

@@ -21,6 +21,13 @@ import { PlacementReporter } from '../resources/placement-reporter.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { NovaBuild } from './build.js';
 import type { SpawnPipeline } from './spawn-pipeline.js';
+import type { Builder, Lifecycle } from './compute-manager.js';
+import { ComputeApi } from './compute-api.js';
+import type { InstanceDriver } from './driver.js';
+import { NovaLifecycle } from './lifecycle.js';
+import type { PowerOffTimes } from './local-lifecycle.js';
+import { PeriodicTask } from './periodic-task.js';
+import { PowerStateSync, type PerInstance } from './power-sync.js';
 import type { Spawner } from './spawner.js';
 
 export interface ComputeService {
@@ -29,11 +36,19 @@ export interface ComputeService {
   /** The ComputeNode keeper: the build and delete paths ask it to update after usage changed. */
   readonly nodes: ComputeNodeKeeper;
   /**
-   * The spawner the bus consumes builds with: Nova's build (build.ts) around `pipeline`, every step saved
-   * through nova-conductor, failures rescheduled to an alternate host or recorded as faults and ERROR,
-   * allocations removed.
+   * How the compute manager builds: Nova's build (build.ts) around `pipeline`, every step saved through
+   * nova-conductor, failures rescheduled to an alternate host or recorded as faults and ERROR, allocations
+   * removed.
    */
-  builds(pipeline: Spawner & Pick<SpawnPipeline, 'rootDeviceName'>): Spawner;
+  builds(pipeline: Spawner & Pick<SpawnPipeline, 'rootDeviceName'>): Builder;
+  /** How the compute manager terminates, stops, starts and reboots: Nova's bookkeeping around `driver`. */
+  lifecycle(host: { driver: InstanceDriver; powerOff: PowerOffTimes }): Lifecycle;
+  /**
+   * Starts the periodic tasks on the instances (_sync_power_states every sync_power_state_interval,
+   * _cleanup_running_deleted_instances every running_deleted_instance_poll_interval), each instance's part in
+   * turn with its operations (`perInstance`).
+   */
+  startPeriodicTasks(driver: InstanceDriver, perInstance: PerInstance): void;
   stop(): Promise<void>;
 }
 
@@ -78,6 +93,8 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
   rpc.start();
   services.start();
   nodes.start();
+  const periodic: PeriodicTask[] = [];
+  const bookkeeping = { conductor, host: defaults.host, log: log.child('compute') };
   return {
     nodes,
     builds: (pipeline) =>
@@ -92,11 +109,27 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
         log: log.child('compute'),
         rootDeviceName: (request) => pipeline.rootDeviceName(request),
       }),
+    lifecycle: ({ driver, powerOff }) =>
+      new NovaLifecycle({ ...bookkeeping, driver, placement: placementClient, nodes, shutdownTimeoutS: powerOff.shutdownTimeoutS, shutdownRetryIntervalS: powerOff.shutdownRetryIntervalS }),
+    startPeriodicTasks: (driver, perInstance) => {
+      const sync = new PowerStateSync({
+        ...bookkeeping,
+        driver,
+        computeApi: new ComputeApi({ ...bookkeeping, rpc }),
+        runningDeletedInstanceAction: defaults.running_deleted_instance_action,
+        runningDeletedInstanceTimeoutS: defaults.running_deleted_instance_timeout,
+      });
+      periodic.push(
+        new PeriodicTask('_sync_power_states', defaults.sync_power_state_interval, () => sync.powerSync(perInstance), log.child('periodic')),
+        new PeriodicTask('_cleanup_running_deleted_instances', defaults.running_deleted_instance_poll_interval, () => sync.cleanupRunningDeleted(perInstance), log.child('periodic')),
+      );
+      for (const task of periodic) task.start();
+    },
     ready: async () => {
       await Promise.all([services.registered(), nodes.ready()]);
     },
     stop: async () => {
-      await Promise.all([services.stop(), nodes.stop()]);
+      await Promise.all([services.stop(), nodes.stop(), ...periodic.map((task) => task.stop())]);
       await rpc.close();
     },
   };

@@ -14,7 +14,7 @@
  * fatal; so is any other failure, as Nova's _report_state catches everything. Registration is retried with
  * backoff until it succeeds or stop() is called.
  */
-import { backoffDelay, sleep, type Backoff } from '../bus/backoff.js';
+import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { Logger } from '../log.js';
 import type { ServiceFields } from '../nova/compute-objects.js';

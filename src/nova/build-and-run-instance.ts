@@ -13,9 +13,17 @@ export const BUILD_AND_RUN_INSTANCE = 'build_and_run_instance';
  * What Zed's nova-compute serves: ComputeManager's target is 6.1 and _ComputeV5Proxy's 5.13, and the
  * dispatcher takes any version of the same major that is not newer (oslo version_is_compatible). The
  * conductor casts build_and_run_instance as 6.0, or 5.11 / 5.0 when pinned to an older compute; the
- * arguments the daemon reads are the same in all of them (5.11 added accel_uuids, which it does not use).
+ * arguments the daemon reads are the same in all of them (5.11 added accel_uuids, which it does not use),
+ * as are those of the lifecycle casts (compute-casts.ts).
  */
 const SERVED_VERSIONS = ['6.1', '5.13'];
+
+/** Refuses a compute RPC API version this daemon does not serve (InvalidComputeRequest on `version`). */
+export function checkComputeVersion(message: OsloMessage): void {
+  if (!SERVED_VERSIONS.some((served) => versionIsCompatible(served, message.version))) {
+    throw new InvalidComputeRequest('version', message.version, 'is not a compute RPC API version this daemon serves (5.0 to 5.13, 6.0 to 6.1)');
+  }
+}
 
 const PATHS: RequestPaths = {
   uuid: 'instance.uuid',
@@ -28,8 +36,8 @@ const PATHS: RequestPaths = {
 /**
  * The cast as Nova's objects, for a compute service of a control plane that saves the instance back through
  * nova-conductor: the Instance primitive exactly as the conductor sent it, so that each save sends Nova's
- * Instance 2.7 with only what the build changed. A companion of the SpawnRequest (buildCastOf), not a field
- * of it: the request stays one model of a spawn whichever way it arrived.
+ * Instance 2.7 with only what the build changed. A companion of the SpawnRequest, not a field of it: the
+ * request stays one model of a spawn whichever way it arrived.
  */
 export interface BuildCast {
   /** The `instance` argument, an Instance 2.x primitive (WireObject.fromPrimitive reads it). */
@@ -45,11 +53,10 @@ export interface BuildCast {
   args: Record<string, unknown>;
 }
 
-const casts = new WeakMap<SpawnRequest, BuildCast>();
-
-/** The cast a SpawnRequest was decoded from; null for the plain JSON request (or a copy of a request). */
-export function buildCastOf(request: SpawnRequest): BuildCast | null {
-  return casts.get(request) ?? null;
+/** The cast of a build_and_run_instance message whose SpawnRequest decoded (spawnRequestFromBuildAndRunInstance). */
+export function buildCastOf(message: OsloMessage): BuildCast {
+  const args = new Fields(message.args, '');
+  return { instance: args.required('instance') as Record<string, unknown>, node: args.nullableString('node'), context: message.context, args: message.args };
 }
 
 /**
@@ -62,9 +69,7 @@ export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): Spawn
   if (message.method !== BUILD_AND_RUN_INSTANCE) {
     throw new InvalidComputeRequest('method', message.method, `must be ${BUILD_AND_RUN_INSTANCE}`);
   }
-  if (!SERVED_VERSIONS.some((served) => versionIsCompatible(served, message.version))) {
-    throw new InvalidComputeRequest('version', message.version, 'is not a compute RPC API version this daemon serves (5.0 to 5.13, 6.0 to 6.1)');
-  }
+  checkComputeVersion(message);
   const args = new Fields(message.args, '');
   const request: SpawnRequest = {
     instance: instanceFromPrimitive(args.required('instance'), 'instance'),
@@ -75,9 +80,7 @@ export function spawnRequestFromBuildAndRunInstance(message: OsloMessage): Spawn
     security_groups: nullableList(args, 'security_groups').map((group, index) => expectString(group, childPath('security_groups', index))),
     context: requestContext(message.context),
   };
-  const validated = validateSpawnRequest(request, PATHS);
-  casts.set(validated, { instance: args.required('instance') as Record<string, unknown>, node: args.nullableString('node'), context: message.context, args: message.args });
-  return validated;
+  return validateSpawnRequest(request, PATHS);
 }
 
 function nullableList(args: Fields, key: string): unknown[] {

@@ -9,6 +9,7 @@
 export const NOVA_26_OBJECTS: Readonly<Record<string, readonly [string, readonly string[]]>> = {
   ComputeNode: ['1.19', ['HVSpec', 'PciDevicePoolList']],
   ComputeNodeList: ['1.17', ['ComputeNode']],
+  ConsoleAuthToken: ['1.1', []],
   DeviceBus: ['1.0', []],
   DeviceMetadata: ['1.0', ['DeviceBus']],
   // The subclasses an InstanceDeviceMetadata's devices and their buses are on the wire (polymorphic fields: no
@@ -19,6 +20,7 @@ export const NOVA_26_OBJECTS: Readonly<Record<string, readonly [string, readonly
   PCIDeviceBus: ['1.0', []],
   SCSIDeviceBus: ['1.0', []],
   USBDeviceBus: ['1.0', []],
+  VirtualInterface: ['1.3', []],
   XenDeviceBus: ['1.0', []],
   EC2Ids: ['1.0', []],
   EC2InstanceMapping: ['1.0', []],
@@ -29,6 +31,7 @@ export const NOVA_26_OBJECTS: Readonly<Record<string, readonly [string, readonly
     ['EC2Ids', 'Flavor', 'InstanceDeviceMetadata', 'InstanceFault', 'InstanceInfoCache', 'InstanceNUMATopology', 'InstancePCIRequests', 'KeyPairList',
       'MigrationContext', 'PciDeviceList', 'ResourceList', 'SecurityGroupList', 'ServiceList', 'TagList', 'TrustedCerts', 'VirtCPUModel'],
   ],
+  InstanceAction: ['1.2', []],
   InstanceActionEvent: ['1.4', []],
   InstanceDeviceMetadata: ['1.0', ['DeviceMetadata']],
   InstanceFault: ['1.2', []],

@@ -1,7 +1,7 @@
 /** The small pure pieces under the consumer: backoff delays, bounded memory, build slots. */
-import { backoffDelay } from '../../src/bus/backoff.js';
+import { backoffDelay } from '../../src/backoff.js';
 import { BoundedMap } from '../../src/bounded-map.js';
-import { BuildSlots } from '../../src/bus/build-slots.js';
+import { BuildSlots } from '../../src/compute/build-slots.js';
 
 describe('backoffDelay', () => {
   const backoff = { initialMs: 1000, maxMs: 30_000, jitter: 0.2 };

@@ -14,7 +14,7 @@ import { getLogger, setDebug, setLogSink } from '../../src/log.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { parseDomain } from '../virt/parse-domain.js';
 import { busOptions, daemonSections } from './helpers/config.js';
-import { MISSING_IMAGE_ID, testCompute, type TestCompute } from './helpers/compute.js';
+import { MISSING_IMAGE_ID, standaloneCompute, testCompute, type TestCompute } from './helpers/compute.js';
 import { castBody, envelope, JSON_PROPERTIES, newInstance, novaCastTemplate, plainBody, type CastTemplate, type TestInstance } from './helpers/messages.js';
 import { notificationsFor, observeQueue, unwrap, type Observed } from './helpers/observe.js';
 import { connectClient, createVhost, eventually, queueCounts, type TestVhost } from './helpers/rabbit.js';
@@ -43,8 +43,8 @@ beforeAll(async () => {
   setDebug(true);
   [vhost, compute, cast6, cast5] = await Promise.all([createVhost('daemon'), testCompute(), novaCastTemplate('6.0'), novaCastTemplate('5.0')]);
   daemon = new SpawnDaemon(
-    { bus: busOptions(daemonSections(HOST, vhost.url)), consumer: { retry: { maxAttempts: 3, backoff: { initialMs: 50, maxMs: 200, jitter: 0.2 } } } },
-    { spawner: injectingSpawner(), log: getLogger('test.daemon') },
+    { bus: busOptions(daemonSections(HOST, vhost.url)) },
+    { compute: standaloneCompute(injectingSpawner(), compute.driver, { retry: { maxAttempts: 3, backoff: { initialMs: 50, maxMs: 200, jitter: 0.2 } } }), log: getLogger('test.daemon') },
   );
   daemon.start();
   await daemon.ready();
@@ -167,7 +167,7 @@ function badMessages(): BadMessage[] {
     { kind: 'wrong content type', body: castBody(cast6, known()), properties: { ...JSON_PROPERTIES, contentType: 'text/plain' }, reason: 'malformed-message', field: 'content_type' },
     { kind: 'huge message', body: envelope({ method: 'build_and_run_instance', padding: 'x'.repeat(5 * 1024 * 1024) }), reason: 'message-too-large', field: 'body' },
     // Another method's instance may be running: no instance.create.error for it.
-    withInstance('unknown method', 'unsupported-method', 'method', (inner) => void (inner['method'] = 'reboot_instance'), false),
+    withInstance('unknown method', 'unsupported-method', 'method', (inner) => void (inner['method'] = 'pause_instance'), false),
     withInstance('unknown version', 'unsupported-version', 'version', (inner) => void (inner['version'] = '7.0')),
     { kind: 'missing instance', body: castBody(cast6, known(), (inner) => void delete (inner['args'] as Record<string, unknown>)['instance']), reason: 'invalid-request', field: 'instance' },
     { kind: 'bad uuid', body: castBody(cast6, known(), (_inner, data) => void (data['uuid'] = '../../etc/passwd')), reason: 'invalid-request', field: 'instance.uuid' },
@@ -237,7 +237,7 @@ test('bad messages end in the dead-letter queue with their reason, while good on
   // Every step of every message, notifications included, is done before its ack.
   expect(errors).toHaveLength(bad.filter((m) => m.notifies).length);
   // Each unsupported method is logged as such, naming the method.
-  expect(logLines.some((line) => line.includes('unsupported method') && line.includes('reboot_instance'))).toBe(true);
+  expect(logLines.some((line) => line.includes('unsupported method') && line.includes('pause_instance'))).toBe(true);
 }, 120_000);
 
 test('a duplicate delivery is acked without a second spawn: same _unique_id, or another message for a running instance', async () => {
@@ -290,9 +290,8 @@ test('spawns waiting out a transient failure hold no build slot: with two slots 
   const slotted = new SpawnDaemon(
     {
       bus: busOptions(daemonSections(slotsHost, vhost.url, { DEFAULT: { max_concurrent_builds: '2' } })),
-      consumer: { retry: { maxAttempts: 3, backoff: { initialMs: 600_000, maxMs: 600_000, jitter: 0 } } },
     },
-    { spawner: injectingSpawner(), log: getLogger('test.slots') },
+    { compute: standaloneCompute(injectingSpawner(), compute.driver, { maxConcurrentBuilds: 2, retry: { maxAttempts: 3, backoff: { initialMs: 600_000, maxMs: 600_000, jitter: 0 } } }), log: getLogger('test.slots') },
   );
   slotted.start();
   await slotted.ready();
@@ -334,7 +333,7 @@ describe('stopping', () => {
         return compute.spawner.spawn(request);
       },
     };
-    return new SpawnDaemon({ bus: busOptions(daemonSections(STOP_HOST, vhost.url)) }, { spawner, log: getLogger('test.stop') });
+    return new SpawnDaemon({ bus: busOptions(daemonSections(STOP_HOST, vhost.url)) }, { compute: standaloneCompute(spawner, compute.driver), log: getLogger('test.stop') });
   }
 
   async function counts(): Promise<{ ready: number; unacked: number; consumers: number } | undefined> {

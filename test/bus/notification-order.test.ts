@@ -6,21 +6,30 @@
 import type { MessageProperties } from 'amqplib';
 import { SpawnConsumer, type Delivery } from '../../src/bus/spawn-consumer.js';
 import type { InstanceCreateEvent } from '../../src/bus/notifier.js';
+import { ComputeManager, pipelineBuilder } from '../../src/compute/compute-manager.js';
+import type { InstanceDriver } from '../../src/compute/driver.js';
+import { LocalLifecycle } from '../../src/compute/local-lifecycle.js';
+import type { Spawner } from '../../src/compute/spawner.js';
 import { getLogger } from '../../src/log.js';
 import { newInstance, plainBody } from './helpers/messages.js';
 
 test('the spawn starts before the start notification is confirmed; the end one and the ack wait for it', async () => {
   const events: string[] = [];
   let confirmStart!: () => void;
+  const spawner: Spawner = {
+    spawn: async (request) => {
+      events.push('spawn');
+      return { uuid: request.instance.uuid, domain: 'instance-1', outcome: 'spawned', drive: 'created' };
+    },
+  };
+  const unused = new Proxy({} as InstanceDriver, { get: () => () => Promise.reject(new Error('not in this test')) });
   const consumer = new SpawnConsumer(
-    { host: 'compute-order', maxConcurrentBuilds: 1, maxMessageBytes: 1 << 20, retry: { maxAttempts: 1, backoff: { initialMs: 1, maxMs: 1, jitter: 0 } }, memory: 10 },
+    { host: 'compute-order', maxMessageBytes: 1 << 20, memory: 10 },
     {
-      spawner: {
-        spawn: async (request) => {
-          events.push('spawn');
-          return { uuid: request.instance.uuid, domain: 'instance-1', outcome: 'spawned', drive: 'created' };
-        },
-      },
+      compute: new ComputeManager(
+        { maxConcurrentBuilds: 1, retry: { maxAttempts: 1, backoff: { initialMs: 1, maxMs: 1, jitter: 0 } }, memory: 10 },
+        { builder: pipelineBuilder(spawner), lifecycle: new LocalLifecycle(unused, { shutdownTimeoutS: 0, shutdownRetryIntervalS: 0 }), driver: unused, log: getLogger('test.order') },
+      ),
       publisher: { publish: async () => undefined },
       notify: (event: InstanceCreateEvent) => {
         events.push(`${event.phase} published`);

@@ -17,7 +17,7 @@ import { getLogger, setLogSink } from '../../src/log.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { ensureLibvirtd, SYSTEM_URI, virsh } from '../e2e/libvirtd.js';
 import { busOptions, daemonSections, renderIni, type Sections } from './helpers/config.js';
-import { prepareInstancesPath, testCompute, type TestCompute } from './helpers/compute.js';
+import { prepareInstancesPath, standaloneCompute, testCompute, type TestCompute } from './helpers/compute.js';
 import { DaemonProcess } from './helpers/daemon-process.js';
 import { castBody, newInstance, novaCastTemplate, type CastTemplate, type TestInstance } from './helpers/messages.js';
 import { notificationsFor, observeQueue } from './helpers/observe.js';
@@ -88,7 +88,7 @@ describe('a broker restart in the middle of a stream', () => {
       },
     };
     const sections = daemonSections(HOST, broker.url, { oslo_messaging_rabbit: { rabbit_quorum_queue: 'true', heartbeat_timeout_threshold: '4' } });
-    daemon = new SpawnDaemon({ bus: busOptions(sections), reconnect: { initialMs: 200, maxMs: 1000, jitter: 0.2 } }, { spawner, log: getLogger('test.restart') });
+    daemon = new SpawnDaemon({ bus: busOptions(sections), reconnect: { initialMs: 200, maxMs: 1000, jitter: 0.2 } }, { compute: standaloneCompute(spawner, compute.driver), log: getLogger('test.restart') });
     daemon.start();
     await daemon.ready();
   }, 30_000);
@@ -135,7 +135,7 @@ test('a cluster URL whose first host is down: the next host is tried, over TLS v
   // Nothing listens on port 1 (privileged, and closed here): the first host of the cluster refuses.
   const url = `rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:${broker.tlsPort}/`;
   const sections = daemonSections(HOST, url, { oslo_messaging_rabbit: { ssl: 'true', ssl_ca_file: broker.caFile, rabbit_quorum_queue: 'true' } });
-  const daemon = new SpawnDaemon({ bus: busOptions(sections), reconnect: { initialMs: 100, maxMs: 500, jitter: 0.2 } }, { spawner: compute.spawner, log: getLogger('test.tls') });
+  const daemon = new SpawnDaemon({ bus: busOptions(sections), reconnect: { initialMs: 100, maxMs: 500, jitter: 0.2 } }, { compute: standaloneCompute(compute.spawner, compute.driver), log: getLogger('test.tls') });
   try {
     daemon.start();
     await daemon.ready();
@@ -150,7 +150,7 @@ test('a cluster URL whose first host is down: the next host is tried, over TLS v
     // The certificate is checked: against the system's CAs, which never signed it, the broker is refused.
     const distrusting = new SpawnDaemon(
       { bus: busOptions(daemonSections('compute-tls-2', url, { oslo_messaging_rabbit: { ssl: 'true', ssl_ca_file: '/etc/ssl/certs/ca-certificates.crt' } })) },
-      { spawner: compute.spawner, log: getLogger('test.tls.distrusting') },
+      { compute: standaloneCompute(compute.spawner, compute.driver), log: getLogger('test.tls.distrusting') },
     );
     distrusting.start();
     try {
@@ -173,7 +173,7 @@ test('a broker that stops answering is noticed through missed heartbeats, and th
   const sections = daemonSections(HOST, broker.url, { oslo_messaging_rabbit: { rabbit_quorum_queue: 'true', heartbeat_timeout_threshold: '2' } });
   const daemon = new SpawnDaemon(
     { bus: busOptions(sections), reconnect: { initialMs: 200, maxMs: 1000, jitter: 0.2 }, connectTimeoutMs: 2000 },
-    { spawner: compute.spawner, log: getLogger('test.heartbeat') },
+    { compute: standaloneCompute(compute.spawner, compute.driver), log: getLogger('test.heartbeat') },
   );
   try {
     daemon.start();

@@ -210,7 +210,7 @@ test('a server deleted before its build is consumed: the build stops, no domain,
   if (deleting) expect(deleting['OS-EXT-STS:task_state']).toBe('deleting');
 
   await host.start();
-  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted).*instance=${id}`).test(host.stderr) ? true : undefined), 60_000);
+  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted|was deleted).*instance=${id}`).test(host.stderr) ? true : undefined), 60_000);
   expect(host.stderr).not.toMatch(new RegExp(`domain defined.*instance=${id}`));
   const after = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
   if (after.status !== 404) {

@@ -5,15 +5,16 @@
  * real nova-conductor makes of the same calls is test/cli/build-control-plane.test.ts.
  */
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
-import { decodeBody } from '../../src/bus/oslo-envelope.js';
-import { BUILD_EVENT, BuildStopped, NovaBuild, type NovaBuildDeps } from '../../src/compute/build.js';
+import { decodeBody, type OsloMessage } from '../../src/bus/oslo-envelope.js';
+import { BUILD_EVENT, NovaBuild, type NovaBuildDeps } from '../../src/compute/build.js';
+import { OperationStopped } from '../../src/compute/instance-bookkeeping.js';
 import { OperationFailed, BuildRescheduled } from '../../src/compute/operation-failed.js';
 import type { SpawnResult } from '../../src/compute/spawn-result.js';
 import type { SpawnAttempt, Spawner } from '../../src/compute/spawner.js';
 import type { BuildInstancesArgs } from '../../src/conductor/compute-task-api.js';
 import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
 import { getLogger } from '../../src/log.js';
-import { buildCastOf, spawnRequestFromBuildAndRunInstance } from '../../src/nova/build-and-run-instance.js';
+import { buildCastOf, spawnRequestFromBuildAndRunInstance, type BuildCast } from '../../src/nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { FULL, INSTANCE_UUID } from '../nova/nova-scenarios.js';
 import { novaWireBody } from '../nova/wire-bodies.js';
@@ -101,23 +102,33 @@ class Pipeline implements Spawner {
   }
 }
 
-let cast: SpawnRequest;
+/** A cast decoded as the bus decodes it: the SpawnRequest and its BuildCast. */
+interface Decoded {
+  request: SpawnRequest;
+  build: BuildCast;
+}
+
+function decodedCast(message: OsloMessage): Decoded {
+  return { request: spawnRequestFromBuildAndRunInstance(message), build: buildCastOf(message) };
+}
+
+let cast: Decoded;
 /** The same cast with an instance whose root disk is not named yet. */
-let unnamed: SpawnRequest;
+let unnamed: Decoded;
 /** The same cast with no alternate host left in host_list. */
-let lastHost: SpawnRequest;
+let lastHost: Decoded;
 
 beforeAll(async () => {
   const wire = await novaWireBody('full', '6.0');
   const decoded = decodeBody(wire.body, wire.content_type);
   if (decoded.kind !== 'oslo') throw new Error('expected an oslo envelope');
-  cast = spawnRequestFromBuildAndRunInstance(decoded.message);
+  cast = decodedCast(decoded.message);
   const copy = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
   ((copy.args['instance'] as Record<string, Record<string, unknown>>)['nova_object.data']!)['root_device_name'] = null;
-  unnamed = spawnRequestFromBuildAndRunInstance(copy);
+  unnamed = decodedCast(copy);
   const alone = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
   alone.args['host_list'] = [];
-  lastHost = spawnRequestFromBuildAndRunInstance(alone);
+  lastHost = decodedCast(alone);
 }, 60_000);
 
 function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
@@ -150,7 +161,7 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
 
 test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipeline, the event started and finished', async () => {
   const { conductor, pipeline, nodes, neutronAsked, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  await expect(build.spawn(cast, { number: 1, last: false })).resolves.toMatchObject({ outcome: 'spawned' });
+  await expect(build.build(cast.request, cast.build, { number: 1, last: false })).resolves.toMatchObject({ outcome: 'spawned' });
   expect(conductor.story).toEqual([
     'Instance.get_by_uuid',
     'InstanceActionEvent.event_start',
@@ -168,22 +179,22 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
   expect(pipeline.requests).toHaveLength(1);
   expect(pipeline.requests[0]!.instance.ec2_ids).toEqual({ instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
   // The groups of the instance's ports in Neutron, asked with the user's token; not the cast's request.
-  expect(cast.security_groups).toEqual(['default', 'web']);
+  expect(cast.request.security_groups).toEqual(['default', 'web']);
   expect(pipeline.requests[0]!.security_groups).toEqual(['web-from-neutron']);
-  expect(neutronAsked).toEqual([{ token: cast.context.auth_token, uuid: INSTANCE_UUID }]);
+  expect(neutronAsked).toEqual([{ token: cast.request.context.auth_token, uuid: INSTANCE_UUID }]);
   expect(nodes).toEqual({ updates: 1, failed: 0, succeeded: 1 });
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
 });
 
 test('an instance without a root device name gets the one the spawn will use, saved with block_device_mapping', async () => {
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  await build.spawn(unnamed);
+  await build.build(unnamed.request, unnamed.build);
   expect(conductor.story).toContain('Instance.save {"root_device_name":"/dev/vdz","task_state":"block_device_mapping","vm_state":"building"}');
 });
 
 test('a build redelivered after it reached spawning: no event started again, no save repeated, and ACTIVE', async () => {
   const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'spawning', host: HOST });
-  await build.spawn(cast);
+  await build.build(cast.request, cast.build);
   expect(conductor.story).toEqual([
     'Instance.get_by_uuid',
     'EC2Ids.get_by_instance',
@@ -195,14 +206,14 @@ test('a build redelivered after it reached spawning: no event started again, no 
 
 test('a build redelivered once ACTIVE: the pipeline (idempotent) is asked, nothing is saved', async () => {
   const { conductor, build } = setup({ vm_state: 'active', task_state: null, host: HOST });
-  await build.spawn(cast);
+  await build.build(cast.request, cast.build);
   expect(conductor.story.filter((line) => line.startsWith('Instance.save'))).toEqual([]);
 });
 
 test('a transient failure with attempts left: no fault, no ERROR, allocations kept, the event left open', async () => {
   const { conductor, pipeline, deleted, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
-  await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
+  await expect(build.build(cast.request, cast.build, { number: 1, last: false })).rejects.toBe(pipeline.failure);
   expect(conductor.story.filter((line) => /Fault|error|event_finish/.test(line))).toEqual([]);
   expect(deleted).toEqual([]);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'spawning', host: HOST });
@@ -212,7 +223,7 @@ test('a permanent failure: the fault with the reason, host cleared and ERROR, al
   const { conductor, pipeline, deleted, nodes, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
-  await expect(build.spawn(cast, { number: 1, last: false })).rejects.toBe(pipeline.failure);
+  await expect(build.build(cast.request, cast.build, { number: 1, last: false })).rejects.toBe(pipeline.failure);
   const fault = conductor.calls.find((call) => call.what === 'InstanceFault.create')!;
   expect(fault.changes).toMatchObject({ host: HOST, instance_uuid: INSTANCE_UUID, code: 500, message: 'ImageUnacceptable: image img-1: content is qcow2 but disk_format says raw' });
   expect(conductor.story).toContain('Instance.save {"host":null,"launched_on":null,"node":null,"task_state":null,"vm_state":"error"}');
@@ -227,7 +238,7 @@ test('a permanent failure: the fault with the reason, host cleared and ERROR, al
 test('a transient failure on the last attempt with no alternate host left is final: ERROR, not handed to the conductor', async () => {
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
-  await expect(build.spawn(lastHost, { number: 5, last: true })).rejects.toBe(pipeline.failure);
+  await expect(build.build(lastHost.request, lastHost.build, { number: 5, last: true })).rejects.toBe(pipeline.failure);
   expect(conductor.row.vm_state).toBe('error');
   expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'ImageDownloadFailed: Glance answered 503' });
   expect(reschedules).toEqual([]);
@@ -237,7 +248,7 @@ test("a failure of this host with an alternate left: rescheduled as Nova does, t
   const { conductor, pipeline, deleted, nodes, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('internal error: process exited while connecting to monitor'), { name: 'LibvirtError' });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: internal error: process exited while connecting to monitor', { cause });
-  const failure = await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error);
+  const failure = await build.build(cast.request, cast.build, { number: 1, last: false }).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(BuildRescheduled);
   expect((failure as BuildRescheduled).cause).toBe(pipeline.failure);
   // _nil_out_instance_obj_host_and_node, task_state scheduling, saved without expected_task_state.
@@ -251,7 +262,7 @@ test("a failure of this host with an alternate left: rescheduled as Nova does, t
   expect(nodes).toMatchObject({ failed: 1, updates: 1 });
   expect(reschedules).toHaveLength(1);
   const [args] = reschedules as [BuildInstancesArgs];
-  const sent = buildCastOf(cast)!.args;
+  const sent = cast.build.args;
   expect(args.instances.map((instance) => instance.get('uuid'))).toEqual([INSTANCE_UUID]);
   expect(args.instances[0]!.whatChanged()).toEqual([]);
   expect(args.host_lists).toEqual([sent['host_list']]);
@@ -265,7 +276,7 @@ test("a failure of this host with an alternate left: rescheduled as Nova does, t
 test('a transient failure on the last attempt with an alternate left is rescheduled', async () => {
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', true, 'ImageDownloadFailed: Glance answered 503');
-  await expect(build.spawn(cast, { number: 5, last: true })).rejects.toBeInstanceOf(BuildRescheduled);
+  await expect(build.build(cast.request, cast.build, { number: 5, last: true })).rejects.toBeInstanceOf(BuildRescheduled);
   expect(reschedules).toHaveLength(1);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'scheduling', host: null });
 });
@@ -274,7 +285,7 @@ test('a failure of the request (ImageUnacceptable) is not rescheduled, alternate
   const { conductor, pipeline, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   const cause = Object.assign(new Error('x'), { name: 'ImageUnacceptable', image: 'img-1', reason: 'content is qcow2 but disk_format says raw' });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'image', false, 'ImageUnacceptable: img-1 (/tmp/part) is unacceptable: ...', { cause });
-  await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
+  await expect(build.build(cast.request, cast.build)).rejects.toBe(pipeline.failure);
   expect(reschedules).toEqual([]);
   expect(conductor.row.vm_state).toBe('error');
 });
@@ -282,7 +293,7 @@ test('a failure of the request (ImageUnacceptable) is not rescheduled, alternate
 test('a failure of the conductor, not of the spawn, is not rescheduled', async () => {
   const { conductor, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   conductor.failSave = (changes) => ('host' in changes ? remoteError('ValueError', 'a bug') : null);
-  await expect(build.spawn(cast)).rejects.toBeInstanceOf(OperationFailed);
+  await expect(build.build(cast.request, cast.build)).rejects.toBeInstanceOf(OperationFailed);
   expect(reschedules).toEqual([]);
 });
 
@@ -291,7 +302,7 @@ test('a reschedule whose cast the broker does not take: the failure is recorded,
     buildInstances: () => Promise.reject(new RpcCallError('ConnectionLost', 'build_instances to conductor', 'not confirmed')),
   });
   pipeline.failure = new OperationFailed(INSTANCE_UUID, 'start', false, 'LibvirtError: boom');
-  await expect(build.spawn(cast)).rejects.toBe(pipeline.failure);
+  await expect(build.build(cast.request, cast.build)).rejects.toBe(pipeline.failure);
   expect(conductor.row).toEqual({ vm_state: 'error', task_state: null, host: null });
   expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: 'LibvirtError: boom' });
 });
@@ -299,13 +310,13 @@ test('a reschedule whose cast the broker does not take: the failure is recorded,
 test('a busy conductor database is transient; the retry resumes where the first attempt stopped', async () => {
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   conductor.failSave = (changes) => ('host' in changes ? remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') : null);
-  const failure = (await build.spawn(cast, { number: 1, last: false }).catch((error: unknown) => error)) as OperationFailed;
+  const failure = (await build.build(cast.request, cast.build, { number: 1, last: false }).catch((error: unknown) => error)) as OperationFailed;
   expect(failure).toBeInstanceOf(OperationFailed);
   expect(failure.transient).toBe(true);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: null, host: null });
   conductor.failSave = null;
   conductor.calls.length = 0;
-  await build.spawn(cast, { number: 2, last: false });
+  await build.build(cast.request, cast.build, { number: 2, last: false });
   expect(conductor.story.slice(0, 2)).toEqual(['Instance.get_by_uuid', expect.stringMatching(/^Instance\.save \{"host":"compute-1"/)]);
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
 });
@@ -313,9 +324,9 @@ test('a busy conductor database is transient; the retry resumes where the first 
 test('an instance deleted during the build: the build stops, its domain is undefined, nothing is set to ERROR', async () => {
   const { conductor, deleted, undefined: undefinedDomains, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   conductor.failSave = (changes) => (changes['task_state'] === 'spawning' ? remoteError('UnexpectedDeletingTaskStateError') : null);
-  const failure = await build.spawn(cast).catch((error: unknown) => error);
-  expect(failure).toBeInstanceOf(BuildStopped);
-  expect((failure as BuildStopped).transient).toBe(false);
+  const failure = await build.build(cast.request, cast.build).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(OperationStopped);
+  expect((failure as OperationStopped).transient).toBe(false);
   expect(undefinedDomains).toEqual(['instance-0000002a']);
   expect(deleted).toEqual([]);
   expect(conductor.story.filter((line) => /Fault|"error"/.test(line))).toEqual([]);
@@ -323,14 +334,14 @@ test('an instance deleted during the build: the build stops, its domain is undef
 
 test('an instance gone before the build: stopped at once, nothing saved', async () => {
   const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null, deleted: true });
-  await expect(build.spawn(cast)).rejects.toBeInstanceOf(BuildStopped);
+  await expect(build.build(cast.request, cast.build)).rejects.toBeInstanceOf(OperationStopped);
   expect(conductor.story).toEqual(['Instance.get_by_uuid']);
   expect(pipeline.requests).toEqual([]);
 });
 
 test('a plain request (no cast) goes to the pipeline untouched, with no call to the conductor', async () => {
   const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  await build.spawn(FULL);
+  await build.build(FULL, null);
   expect(pipeline.requests).toEqual([FULL]);
   expect(conductor.calls).toEqual([]);
   expect(BUILD_EVENT).toBe('compute__do_build_and_run_instance');

@@ -5,7 +5,12 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { ComputeManager, DEFAULT_RETRY, pipelineBuilder, type ComputeManagerOptions } from '../../../src/compute/compute-manager.js';
+import { LibvirtDriver } from '../../../src/compute/libvirt-driver.js';
+import { LocalLifecycle } from '../../../src/compute/local-lifecycle.js';
 import { SpawnPipeline } from '../../../src/compute/spawn-pipeline.js';
+import type { InstanceDriver } from '../../../src/compute/driver.js';
+import type { Spawner } from '../../../src/compute/spawner.js';
 import { getLogger } from '../../../src/log.js';
 import { openMetadataRegistry } from '../../../src/metadata-api/registry.js';
 import { LibvirtConnection } from '../../../src/virt/connection.js';
@@ -21,6 +26,8 @@ export const MISSING_IMAGE_ID = 'deadbeef-0000-4000-8000-00000000dead';
 
 export interface TestCompute {
   spawner: SpawnPipeline;
+  /** The driver of everything after the spawn, on the same libvirt and instances. */
+  driver: LibvirtDriver;
   connection: LibvirtConnection;
   instancesPath: string;
   close(): Promise<void>;
@@ -40,12 +47,15 @@ export async function testCompute(uri = 'test:///default'): Promise<TestCompute>
   const { root, instancesPath } = prepareInstancesPath();
   const connection = new LibvirtConnection(uri);
   const cache = new ImageCache({ instancesPath, apiServers: [] });
+  const records = await openMetadataRegistry(instancesPath, getLogger('test.metadata'));
   const spawner = new SpawnPipeline(
     { virt: virtOptions({ instances_path: instancesPath, virt_type: 'qemu' }), metadata: testOptions(), drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
-    { connection, disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: null }), log: getLogger('test.compute'), records: await openMetadataRegistry(instancesPath, getLogger('test.metadata')) },
+    { connection, disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: null }), log: getLogger('test.compute'), records },
   );
+  const driver = new LibvirtDriver({ instancesPath, waitSoftRebootSeconds: 120 }, { connection, records, log: getLogger('test.driver') });
   return {
     spawner,
+    driver,
     connection,
     instancesPath,
     close: async () => {
@@ -53,4 +63,15 @@ export async function testCompute(uri = 'test:///default'): Promise<TestCompute>
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The compute manager of a standalone daemon: builds with `spawner`, everything else with `driver`; Nova's
+ * defaults unless `options` say.
+ */
+export function standaloneCompute(spawner: Spawner, driver: InstanceDriver, options: Partial<ComputeManagerOptions> = {}): ComputeManager {
+  return new ComputeManager(
+    { maxConcurrentBuilds: 10, retry: DEFAULT_RETRY, memory: 10_000, ...options },
+    { builder: pipelineBuilder(spawner), lifecycle: new LocalLifecycle(driver, { shutdownTimeoutS: 60, shutdownRetryIntervalS: 10 }), driver, log: getLogger('test.compute') },
+  );
 }

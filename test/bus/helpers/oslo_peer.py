@@ -5,7 +5,12 @@ Usage: /usr/bin/python3 oslo_peer.py COMMAND TRANSPORT_URL HOST ...
                                             conductor casts it, for a new Instance object
   call   URL HOST UUID ID IMAGE_ID MEMORY   the same request as an RPC call (oslo's RPCClient.call), with
                                             the flavor's memory_mb set to MEMORY; prints the outcome
-  unsupported URL HOST                      an RPC call of get_console_output, which the daemon does not
+  lifecycle URL HOST UUID ID IMAGE_ID METHOD [ARG]
+                                            Nova's ComputeAPI METHOD (terminate_instance, stop_instance,
+                                            start_instance, reboot_instance with ARG SOFT or HARD: casts;
+                                            get_console_output with ARG lines: a call, its outcome printed)
+                                            for the instance as the cast command made it
+  unsupported URL HOST                      an RPC call of pause_instance, which the daemon does not
                                             serve; prints the outcome
   declare URL HOST OPTIONS                  what nova-compute's RPC server (topic compute, server HOST) and
                                             its notifier declare, with OPTIONS (JSON: [oslo_messaging_rabbit]
@@ -168,10 +173,29 @@ def call(url, host, uuid, numeric_id, image_id, memory_mb):
     print(json.dumps(outcome(lambda: client.call(ctx, 'build_and_run_instance', **build_kwargs(instance, host)))))
 
 
+def lifecycle(url, host, uuid, numeric_id, image_id, method, arg=None):
+    configure(url)
+    from nova.compute import rpcapi
+    from nova import objects
+
+    objects.register_all()
+    ctx = request_context()
+    instance = new_instance(ctx, host, uuid, int(numeric_id), image_id)
+    api = rpcapi.ComputeAPI()
+    calls = {
+        'terminate_instance': lambda: api.terminate_instance(ctx, instance, bdms=objects.BlockDeviceMappingList(objects=[])),
+        'stop_instance': lambda: api.stop_instance(ctx, instance, do_cast=True, clean_shutdown=True),
+        'start_instance': lambda: api.start_instance(ctx, instance),
+        'reboot_instance': lambda: api.reboot_instance(ctx, instance, block_device_info=None, reboot_type=arg),
+        'get_console_output': lambda: api.get_console_output(ctx, instance, tail_length=int(arg)),
+    }
+    print(json.dumps(outcome(calls[method])))
+
+
 def unsupported(url, host):
     configure(url)
     client = rpc_client(host)
-    print(json.dumps(outcome(lambda: client.call(request_context(), 'get_console_output', instance=None, tail_length=10))))
+    print(json.dumps(outcome(lambda: client.call(request_context(), 'pause_instance', instance=None))))
 
 
 def declare(url, host, options):
@@ -268,7 +292,7 @@ if __name__ == '__main__':
     if command == 'listen':
         listen(args[0], int(args[1]), float(args[2]))
     else:
-        {'cast': cast, 'call': call, 'unsupported': unsupported, 'declare': declare}[command](*args)
+        {'cast': cast, 'call': call, 'lifecycle': lifecycle, 'unsupported': unsupported, 'declare': declare}[command](*args)
     # oslo's threads (heartbeats, metrics) must not hold the interpreter open.
     sys.stdout.flush()
     os._exit(0)

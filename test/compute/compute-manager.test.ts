@@ -1,0 +1,176 @@
+/**
+ * The compute manager's rules, as a pure unit test: recording stand-ins for the builder, the lifecycle and
+ * the driver, whose operations the test lets finish one by one.
+ */
+import { ComputeManager, type Builder, type InstanceOperation, type Lifecycle } from '../../src/compute/compute-manager.js';
+import type { InstanceDriver } from '../../src/compute/driver.js';
+import { BuildRescheduled, OperationFailed } from '../../src/compute/operation-failed.js';
+import type { SpawnResult } from '../../src/compute/spawn-result.js';
+import { getLogger } from '../../src/log.js';
+import type { InstanceCast } from '../../src/nova/compute-casts.js';
+import type { SpawnRequest } from '../../src/nova/spawn-request.js';
+import { FULL } from '../nova/nova-scenarios.js';
+
+const A = '0a0a0a0a-0000-4000-8000-00000000000a';
+const B = '0b0b0b0b-0000-4000-8000-00000000000b';
+
+/** Work the test finishes by hand: each started operation waits until released (or failed). */
+class Gate {
+  readonly started: string[] = [];
+  private readonly waiting = new Map<string, { resolve: () => void; reject: (error: unknown) => void }[]>();
+
+  async enter(label: string): Promise<void> {
+    this.started.push(label);
+    await new Promise<void>((resolve, reject) => this.waiting.set(label, [...(this.waiting.get(label) ?? []), { resolve, reject }]));
+  }
+
+  release(label: string, error?: unknown): void {
+    const next = this.waiting.get(label)?.shift();
+    if (!next) throw new Error(`${label} is not waiting (started: ${this.started.join(', ')})`);
+    if (error === undefined) next.resolve();
+    else next.reject(error);
+  }
+}
+
+function request(uuid: string): SpawnRequest {
+  return { ...FULL, instance: { ...FULL.instance, uuid } };
+}
+
+function target(uuid: string): InstanceCast {
+  return { uuid, instance: {}, context: {} };
+}
+
+const build = (uuid: string): InstanceOperation => ({ kind: 'build', request: request(uuid), cast: null });
+const terminate = (uuid: string): InstanceOperation => ({ kind: 'terminate', target: target(uuid) });
+
+/** Lets the microtasks run (the manager's lock chains), so that an operation ready to start has. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup(options: { maxConcurrentBuilds?: number; maxAttempts?: number } = {}) {
+  const gate = new Gate();
+  const builds: number[] = [];
+  const builder: Builder = {
+    build: async (req, _cast, attempt): Promise<SpawnResult> => {
+      builds.push(attempt.number);
+      await gate.enter(`build ${req.instance.uuid}`);
+      return { uuid: req.instance.uuid, domain: `domain-${req.instance.uuid.slice(0, 2)}`, outcome: 'spawned', drive: 'created' };
+    },
+  };
+  const lifecycle: Lifecycle = {
+    terminate: (cast) => gate.enter(`terminate ${cast.uuid}`),
+    stop: (cast) => gate.enter(`stop ${cast.uuid}`),
+    start: (cast) => gate.enter(`start ${cast.uuid}`),
+    reboot: (cast, type) => gate.enter(`reboot ${type} ${cast.uuid}`),
+  };
+  const driver = { consoleOutput: async () => Buffer.from('a\nb\n\xe9', 'latin1') } as unknown as InstanceDriver;
+  const manager = new ComputeManager(
+    { maxConcurrentBuilds: options.maxConcurrentBuilds ?? 0, retry: { maxAttempts: options.maxAttempts ?? 3, backoff: { initialMs: 100, maxMs: 1000, jitter: 0 } }, memory: 100 },
+    { builder, lifecycle, driver, log: getLogger('test.manager') },
+  );
+  return { gate, builds, manager };
+}
+
+test('operations on one instance run one after the other, in arrival order; other instances do not wait', async () => {
+  const { gate, manager } = setup();
+  const first = manager.perform(build(A), 1);
+  const second = manager.perform({ kind: 'stop', target: target(A), cleanShutdown: true }, 1);
+  const third = manager.perform(terminate(A), 1);
+  const other = manager.perform(build(B), 1);
+  await settle();
+  expect(gate.started).toEqual([`build ${A}`, `build ${B}`]);
+  gate.release(`build ${A}`);
+  await expect(first).resolves.toMatchObject({ kind: 'done', fresh: true, spawn: { domain: 'domain-0a' } });
+  await settle();
+  expect(gate.started.slice(2)).toEqual([`stop ${A}`]);
+  gate.release(`stop ${A}`);
+  await settle();
+  expect(gate.started.slice(3)).toEqual([`terminate ${A}`]);
+  expect(manager.busyInstances).toBe(2);
+  gate.release(`terminate ${A}`);
+  gate.release(`build ${B}`);
+  await expect(Promise.all([second, third, other])).resolves.toEqual([expect.objectContaining({ kind: 'done' }), expect.objectContaining({ kind: 'done' }), expect.objectContaining({ kind: 'done' })]);
+  expect(manager.busyInstances).toBe(0);
+});
+
+test('a failed operation does not block the next one on the instance', async () => {
+  const { gate, manager } = setup({ maxAttempts: 1 });
+  const failing = manager.perform({ kind: 'reboot', target: target(A), rebootType: 'HARD' }, 1);
+  const next = manager.perform(terminate(A), 1);
+  await settle();
+  gate.release(`reboot HARD ${A}`, new Error('a bug'));
+  await expect(failing).resolves.toMatchObject({ kind: 'failed', error: expect.objectContaining({ message: 'a bug' }) });
+  await settle();
+  gate.release(`terminate ${A}`);
+  await expect(next).resolves.toMatchObject({ kind: 'done' });
+});
+
+test('a transient failure with attempts left is to be retried after the backoff; on the last attempt it is final', async () => {
+  const { gate, builds, manager } = setup({ maxAttempts: 3 });
+  const transient = new OperationFailed(A, 'start', true, 'libvirtd is restarting');
+  const first = manager.perform(build(A), 1);
+  await settle();
+  gate.release(`build ${A}`, transient);
+  await expect(first).resolves.toEqual({ kind: 'retry', delayMs: 100, error: transient });
+  const second = manager.perform(build(A), 2);
+  await settle();
+  gate.release(`build ${A}`, transient);
+  await expect(second).resolves.toEqual({ kind: 'retry', delayMs: 200, error: transient });
+  const last = manager.perform(build(A), 3);
+  await settle();
+  gate.release(`build ${A}`, transient);
+  await expect(last).resolves.toEqual({ kind: 'failed', error: transient });
+  expect(builds).toEqual([1, 2, 3]);
+});
+
+test('a permanent failure is final at once; a rescheduled build is settled elsewhere', async () => {
+  const { gate, manager } = setup();
+  const permanent = new OperationFailed(A, 'define', false, 'invalid XML');
+  const failed = manager.perform(build(A), 1);
+  await settle();
+  gate.release(`build ${A}`, permanent);
+  await expect(failed).resolves.toEqual({ kind: 'failed', error: permanent });
+  const rescheduled = new BuildRescheduled(B, 'start', 'LibvirtError: boom');
+  const handedOver = manager.perform(build(B), 1);
+  await settle();
+  gate.release(`build ${B}`, rescheduled);
+  await expect(handedOver).resolves.toEqual({ kind: 'rescheduled', error: rescheduled });
+});
+
+test('an instance built here, or deleted here, is not built again by a redelivered message', async () => {
+  const { gate, builds, manager } = setup();
+  const first = manager.perform(build(A), 1);
+  await settle();
+  gate.release(`build ${A}`);
+  await first;
+  await expect(manager.perform(build(A), 1)).resolves.toEqual({ kind: 'done', fresh: false });
+  const deleted = manager.perform(terminate(A), 1);
+  await settle();
+  gate.release(`terminate ${A}`);
+  await deleted;
+  await expect(manager.perform(build(A), 1)).resolves.toEqual({ kind: 'done', fresh: false });
+  expect(builds).toEqual([1]);
+});
+
+test('builds share the slots; the first attempt tells when it starts; after stop() nothing waiting starts', async () => {
+  const { gate, manager } = setup({ maxConcurrentBuilds: 1 });
+  const started: string[] = [];
+  const first = manager.perform(build(A), 1, { buildStarts: () => started.push(A) });
+  const second = manager.perform(build(B), 1, { buildStarts: () => started.push(B) });
+  const waitingOnA = manager.perform(terminate(A), 1);
+  await settle();
+  expect({ started, gate: gate.started }).toEqual({ started: [A], gate: [`build ${A}`] });
+  manager.stop();
+  gate.release(`build ${A}`);
+  await expect(first).resolves.toMatchObject({ kind: 'done' });
+  await expect(second).resolves.toEqual({ kind: 'abandoned' });
+  await expect(waitingOnA).resolves.toEqual({ kind: 'abandoned' });
+  expect(gate.started).toEqual([`build ${A}`]);
+});
+
+test('console output needs no lock and answers as Nova does; external events are accepted', async () => {
+  const { manager } = setup();
+  void manager.perform(build(A), 1);
+  await settle();
+  await expect(manager.perform({ kind: 'console-output', target: target(A), tailLength: 2 }, 1)).resolves.toEqual({ kind: 'done', fresh: true, result: 'b\n\ufffd' });
+  await expect(manager.perform({ kind: 'external-events', events: [{ instance_uuid: A, name: 'network-vif-plugged', status: 'completed', tag: 'port-1' }] }, 1)).resolves.toEqual({ kind: 'done', fresh: true });
+});
