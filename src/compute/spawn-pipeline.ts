@@ -60,7 +60,6 @@ export interface SpawnPlan {
 }
 
 export class SpawnPipeline implements Spawner {
-  private readonly inFlight = new Map<string, Promise<SpawnResult>>();
   /** instances_path gets an entry per spawn: concurrent spawns share its syncs. */
   private readonly parentSyncs = new DirectorySyncGroup();
   private readonly now: () => Date;
@@ -72,18 +71,9 @@ export class SpawnPipeline implements Spawner {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Concurrent spawns of one uuid share one run: the second caller gets the first one's result. */
+  /** One spawn at a time per instance is the compute manager's to ensure (its per-uuid lock). */
   spawn(request: SpawnRequest): Promise<SpawnResult> {
-    const uuid = request.instance.uuid;
-    const running = this.inFlight.get(uuid);
-    if (running) return running;
-    const run = this.run(request).finally(() => this.inFlight.delete(uuid));
-    this.inFlight.set(uuid, run);
-    return run;
-  }
-
-  isInProgress(uuid: string): boolean {
-    return this.inFlight.has(uuid);
+    return this.run(request);
   }
 
   private driveFormat(request: SpawnRequest): ConfigDriveFormat | null {
