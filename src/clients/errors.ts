@@ -75,3 +75,18 @@ export function networkReason(error: unknown): string {
   if (cause) return cause.code === undefined ? cause.message : `${cause.message} (${String(cause.code)})`;
   return described(error)?.message ?? String(error);
 }
+
+/**
+ * What a service's error answer says: the message `pick` finds in its JSON body, else (a proxy's page, not
+ * the service's JSON) the body's first line, else the status text.
+ */
+export async function errorDetail(response: Response, pick: (body: unknown) => unknown): Promise<string> {
+  const text = await response.text();
+  try {
+    const message = pick(JSON.parse(text));
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON: the first line says enough.
+  }
+  return text.split('\n')[0]!.slice(0, 200) || response.statusText;
+}

@@ -5,7 +5,7 @@
 import type { KsaAdapterOptions } from '../config/schema.js';
 import { Adapter } from './adapter.js';
 import type { ServiceCatalog } from './catalog.js';
-import { ServiceCallFailed } from './errors.js';
+import { errorDetail, ServiceCallFailed } from './errors.js';
 import { userTokenSource } from './session.js';
 
 /** The user's side of a request context, as a cast carries it. */
@@ -24,15 +24,8 @@ interface SecurityGroup {
 }
 
 /** neutron-server's error body: {"NeutronError": {"type", "message", "detail"}}. */
-async function neutronError(response: Response): Promise<string> {
-  const text = await response.text();
-  try {
-    const message = (JSON.parse(text) as { NeutronError?: { message?: unknown } }).NeutronError?.message;
-    if (typeof message === 'string') return message;
-  } catch {
-    // Not Neutron's JSON: its first line.
-  }
-  return text.split('\n')[0]!.slice(0, 200) || response.statusText;
+function neutronError(response: Response): Promise<string> {
+  return errorDetail(response, (body) => (body as { NeutronError?: { message?: unknown } }).NeutronError?.message);
 }
 
 export class NeutronClient {

@@ -5,7 +5,7 @@
 import type { KsaAuthOptions } from '../config/schema.js';
 import { authPlugin, type AuthPlugin, type PasswordAuth } from './auth-plugins.js';
 import type { ServiceCatalog } from './catalog.js';
-import { AuthenticationFailed, networkReason } from './errors.js';
+import { AuthenticationFailed, errorDetail, networkReason } from './errors.js';
 
 /** What an authentication gives (keystoneauth's AccessInfo, reduced to what the clients use). */
 export interface Access {
@@ -30,15 +30,8 @@ export const DEFAULT_RENEW_BEFORE_MS = 120_000;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Keystone's error body: {"error": {"code", "title", "message"}}; its message names no secret. */
-async function keystoneMessage(response: Response): Promise<string> {
-  const text = await response.text();
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    if (typeof message === 'string') return message;
-  } catch {
-    // Not Keystone's JSON (a proxy's page): its first line says enough.
-  }
-  return text.split('\n')[0]!.slice(0, 200) || response.statusText;
+function keystoneMessage(response: Response): Promise<string> {
+  return errorDetail(response, (body) => (body as { error?: { message?: unknown } }).error?.message);
 }
 
 async function fetchToken(section: string, plugin: PasswordAuth, timeoutMs: number): Promise<Access> {
