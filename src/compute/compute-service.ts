@@ -46,7 +46,7 @@ export interface ComputeService {
   /**
    * Starts the periodic tasks on the instances (_sync_power_states every sync_power_state_interval,
    * _cleanup_running_deleted_instances every running_deleted_instance_poll_interval), each instance's part in
-   * turn with its operations (`perInstance`).
+   * turn with its operations (`perInstance`): the first runs once the service is registered.
    */
   startPeriodicTasks(driver: InstanceDriver, perInstance: PerInstance): void;
   stop(): Promise<void>;
@@ -123,7 +123,8 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
         new PeriodicTask('_sync_power_states', defaults.sync_power_state_interval, () => sync.powerSync(perInstance), log.child('periodic')),
         new PeriodicTask('_cleanup_running_deleted_instances', defaults.running_deleted_instance_poll_interval, () => sync.cleanupRunningDeleted(perInstance), log.child('periodic')),
       );
-      for (const task of periodic) task.start();
+      // Nova starts them once its service record exists: a first run before the conductor answers is lost.
+      for (const task of periodic) task.start(services.registered());
     },
     ready: async () => {
       await Promise.all([services.registered(), nodes.ready()]);

@@ -1,8 +1,8 @@
 /**
  * A periodic task as oslo.service runs Nova's (periodic_task.periodic_task(spacing, run_immediately=True)):
- * first at start, then every `spacing` seconds from the start of the previous run, at once when a run took
- * longer; never two runs at a time. A spacing of 0 is oslo's DEFAULT_INTERVAL (60 s); a negative one disables
- * the task. A failed run is logged; the next runs on time.
+ * first at start (or once what it needs is up), then every `spacing` seconds from the start of the previous
+ * run, at once when a run took longer; never two runs at a time. A spacing of 0 is oslo's DEFAULT_INTERVAL
+ * (60 s); a negative one disables the task. A failed run is logged; the next runs on time.
  */
 import type { Logger } from '../log.js';
 
@@ -31,12 +31,19 @@ export class PeriodicTask {
     this.spacingS = periodicSpacingS(spacingS);
   }
 
-  start(): void {
-    if (this.spacingS === null) {
+  /**
+   * The first run at once, or once `after` resolves: as Nova's service starts its periodic tasks only after
+   * its service record and RPC are up, a first run that cannot reach the conductor would be lost until the
+   * next (a spacing away: 10 minutes for the power-state sync by default). A rejected `after` starts nothing.
+   */
+  start(after?: PromiseLike<unknown>): void {
+    const spacingS = this.spacingS;
+    if (spacingS === null) {
       this.log.info(`Skipping periodic task ${this.name} because its interval is negative`);
       return;
     }
-    this.run(this.spacingS * 1000);
+    if (after === undefined) this.run(spacingS * 1000);
+    else void Promise.resolve(after).then(() => this.run(spacingS * 1000), () => undefined);
   }
 
   /** No run after this; resolves once the run in flight has ended. */

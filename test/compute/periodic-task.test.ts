@@ -55,3 +55,25 @@ test('a failed run is logged and the next runs; a negative spacing never runs', 
   await disabled.stop();
   expect(disabledRuns).toBe(0);
 });
+
+test('started with what it needs pending, the first run waits for it; stopped meanwhile, none runs', async () => {
+  let runs = 0;
+  let up!: () => void;
+  const task = new PeriodicTask('_sync_power_states', 60, async () => void runs++, log);
+  task.start(new Promise<void>((resolve) => (up = resolve)));
+  await sleep(20);
+  expect(runs).toBe(0);
+  up();
+  await sleep(0);
+  expect(runs).toBe(1);
+  await task.stop();
+
+  let never = 0;
+  let late!: () => void;
+  const stopped = new PeriodicTask('_cleanup_running_deleted_instances', 60, async () => void never++, log);
+  stopped.start(new Promise<void>((resolve) => (late = resolve)));
+  await stopped.stop();
+  late();
+  await sleep(10);
+  expect(never).toBe(0);
+});
