@@ -104,6 +104,7 @@ export class LibvirtDriver implements InstanceDriver {
     await attempt('power_off', uuid, 'libvirt', async () => {
       if (timeoutS > 0) await this.cleanShutdown(uuid, timeoutS, retryIntervalS);
       await this.hardPowerOff(uuid);
+      await this.logDomain(uuid, 'power_off');
     });
   }
 
@@ -112,14 +113,15 @@ export class LibvirtDriver implements InstanceDriver {
     await attempt('power_on', uuid, 'libvirt', async () => {
       const domain = await this.existing(uuid);
       if (powerStateOf(domain.state) !== POWER_STATE.RUNNING) await this.restart(domain);
+      await this.logDomain(uuid, 'power_on');
     });
   }
 
   /** reboot: a soft reboot that fails or times out becomes a hard one, as in Nova. */
   async reboot(uuid: string, type: RebootType): Promise<void> {
     await attempt('reboot', uuid, 'libvirt', async () => {
-      if (type === 'SOFT' && (await this.softRebooted(uuid))) return;
-      await this.restart(await this.existing(uuid));
+      if (type !== 'SOFT' || !(await this.softRebooted(uuid))) await this.restart(await this.existing(uuid));
+      await this.logDomain(uuid, `${type.toLowerCase()} reboot`);
     });
   }
 
@@ -194,6 +196,18 @@ export class LibvirtDriver implements InstanceDriver {
       this.deps.log.debug('Ignoring libvirt exception from shutdown request', { instance: uuid, reason: error.message });
       return false;
     }
+  }
+
+  /**
+   * What libvirt holds of the domain once an operation on it is done: its state and the id of its current run
+   * (a new one at every start, none while it is not running). Nova's driver logs only its own steps; this
+   * line is what shows an operator, or a test of test:///default (whose domains live in the daemon's process
+   * only), that the domain really changed.
+   */
+  private async logDomain(uuid: string, operation: string): Promise<void> {
+    const domain = await this.deps.connection.lookupByUuid(uuid);
+    const id = domain === null ? null : await this.deps.connection.domainId(domain.name);
+    this.deps.log.info(`after ${operation} the domain is ${domain?.state ?? 'gone'}`, { instance: uuid, domain: domain?.name, state: domain?.state ?? 'gone', domain_id: id ?? 'none' });
   }
 
   /** _destroy, keeping the definition: the domain stopped at once. No domain: nothing to stop. */

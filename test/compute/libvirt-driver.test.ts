@@ -252,6 +252,27 @@ describe('reboot', () => {
   });
 });
 
+test('each power operation logs the state libvirt then gives the domain, and the id of its run', async () => {
+  const { uuid, name } = await spawn();
+  const after = (operation: string) =>
+    logged.lines
+      .filter((line) => line.startsWith(`INFO test after ${operation} the domain is `))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
+  await driver.powerOff(uuid, { timeoutS: 0, retryIntervalS: 10 });
+  expect(after('power_off')).toEqual([{ instance: uuid, domain: name, state: 'shutoff', domain_id: 'none' }]);
+  await driver.powerOn(uuid);
+  const started = await connection.domainId(name);
+  expect(after('power_on')).toEqual([{ instance: uuid, domain: name, state: 'running', domain_id: started }]);
+  await driver.reboot(uuid, 'SOFT');
+  const soft = await connection.domainId(name);
+  expect(soft).not.toBe(started);
+  expect(after('soft reboot')).toEqual([{ instance: uuid, domain: name, state: 'running', domain_id: soft }]);
+  await driver.reboot(uuid, 'HARD');
+  expect(after('hard reboot')).toEqual([{ instance: uuid, domain: name, state: 'running', domain_id: await connection.domainId(name) }]);
+  await driver.powerOff(NO_SUCH_INSTANCE, { timeoutS: 0, retryIntervalS: 10 });
+  expect(after('power_off').at(-1)).toEqual({ instance: NO_SUCH_INSTANCE, state: 'gone', domain_id: 'none' });
+});
+
 describe('consoleOutput', () => {
   const uuid = 'd21e0000-0000-4000-8000-00000000c001';
   /** Bytes that differ from one offset to the next, so a wrong slice cannot pass for the right one. */
