@@ -258,8 +258,8 @@ export class SpawnConsumer {
 
   /**
    * Queues the steps that follow from an operation's outcome: the ack (with the reply of a call and a
-   * build's end notification), a copy to a retry queue, or a dead letter; a build rescheduled elsewhere is
-   * acked with its error notification.
+   * build's end notification), a copy to a retry queue, or a dead letter; a build rescheduled elsewhere, or
+   * stopped because its instance was deleted, is acked with its error notification.
    */
   private conclude(
     fate: Fate,
@@ -282,6 +282,11 @@ export class SpawnConsumer {
       case 'rescheduled':
         // Nova notifies instance.create.error on the host that failed before it reschedules.
         this.deps.log.info(`rescheduled to another host by the conductor: acking (${outcome.error.reason})`, fate.log);
+        if (notification) fate.steps.push(this.notificationStep({ ...notification, phase: 'error', fault: notificationFault(rejectionFor(outcome.error, hints, attempt)) }, fate));
+        return 'settle';
+      case 'stopped':
+        // Nova's manager returns without an error; a build's instance.create.error says why it stopped.
+        this.deps.log.info(`${message.what} stopped, nothing left to do: acking (${outcome.error.reason})`, fate.log);
         if (notification) fate.steps.push(this.notificationStep({ ...notification, phase: 'error', fault: notificationFault(rejectionFor(outcome.error, hints, attempt)) }, fate));
         return 'settle';
       case 'retry':

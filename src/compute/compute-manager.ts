@@ -4,7 +4,8 @@
  * utils.synchronized(instance.uuid) runs them; builds also take one of [DEFAULT] max_concurrent_builds
  * slots inside the lock, as Nova's _build_semaphore. Here, and only here, is decided what an outcome means:
  * a transient failure with attempts left is retried after a backoff (the bus keeps the message meanwhile),
- * any other failure is final, a build handed to the conductor is settled elsewhere. And here is remembered
+ * any other failure is final, a build handed to the conductor is settled elsewhere, an operation stopped
+ * because its instance was deleted meanwhile is settled with nothing to do. And here is remembered
  * what was done: an instance built, or deleted, on this host is not built again by a redelivered message.
  * Reads that change nothing (console output, external events) take no lock, as in Nova.
  */
@@ -17,6 +18,7 @@ import type { SpawnRequest } from '../nova/spawn-request.js';
 import { BuildSlots } from './build-slots.js';
 import { consoleText } from './console-output.js';
 import type { InstanceDriver, RebootType } from './driver.js';
+import { OperationStopped } from './instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from './operation-failed.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { SpawnAttempt, Spawner } from './spawner.js';
@@ -61,6 +63,11 @@ export type OperationOutcome =
   | { kind: 'failed'; error: unknown }
   /** The build was handed back to nova-conductor for another host. */
   | { kind: 'rescheduled'; error: BuildRescheduled }
+  /**
+   * The instance was deleted (or is being deleted, or went to another host) meanwhile: the operation stopped
+   * with nothing left to do, as Nova's manager returns from a build whose instance disappeared. Not a failure.
+   */
+  | { kind: 'stopped'; error: OperationStopped }
   /** The manager stopped before the operation started: nothing was done. */
   | { kind: 'abandoned' };
 
@@ -225,6 +232,7 @@ export class ComputeManager {
       return await work();
     } catch (error) {
       if (error instanceof BuildRescheduled) return { kind: 'rescheduled', error };
+      if (error instanceof OperationStopped) return { kind: 'stopped', error };
       const { maxAttempts, backoff } = this.options.retry;
       if (error instanceof OperationFailed && error.transient && attempt < maxAttempts) {
         const delayMs = backoffDelay(backoff, attempt);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Channel, ChannelModel } from 'amqplib';
+import { OperationStopped } from '../../src/compute/instance-bookkeeping.js';
 import { OperationFailed } from '../../src/compute/operation-failed.js';
 import type { Spawner } from '../../src/compute/spawner.js';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
@@ -37,6 +38,8 @@ const logLines: string[] = [];
 const spawnCalls = new Map<string, number>();
 /** Instances whose next attempts fail as if libvirtd were unreachable, and how many. */
 const injectedFailures = new Map<string, number>();
+/** Instances whose build stops as if the user had deleted them meanwhile. */
+const deletedMeanwhile = new Set<string>();
 
 beforeAll(async () => {
   setLogSink((line) => void logLines.push(line));
@@ -71,6 +74,7 @@ function injectingSpawner(): Spawner {
     spawn: (request: SpawnRequest) => {
       const { uuid } = request.instance;
       spawnCalls.set(uuid, (spawnCalls.get(uuid) ?? 0) + 1);
+      if (deletedMeanwhile.has(uuid)) return Promise.reject(new OperationStopped(uuid, 'build', 'the instance was deleted (UnexpectedDeletingTaskStateError at Instance.save)', true));
       const failures = injectedFailures.get(uuid) ?? 0;
       if (failures > 0) {
         injectedFailures.set(uuid, failures - 1);
@@ -386,4 +390,21 @@ describe('stopping', () => {
     await next.stop(10_000);
     await eventually('the queue empty', async () => ((await counts())?.ready === 0 && (await counts())?.unacked === 0 ? true : undefined));
   }, STOPPING_TEST_TIMEOUT_MS);
+});
+
+test('a build stopped because its instance was deleted meanwhile is acked with instance.create.error, not dead-lettered', async () => {
+  const instance = newInstance();
+  deletedMeanwhile.add(instance.uuid);
+  const body = castBody(cast6, instance);
+  publish(body);
+  const [error] = await eventually('instance.create.error', () => {
+    const seen = notificationsFor(errors, instance.uuid);
+    return seen.length > 0 ? seen : undefined;
+  });
+  expect(error).toMatchObject({ event_type: 'instance.create.error', priority: 'ERROR', publisher_id: `nova-compute:${HOST}` });
+  await allAcked();
+  const about = logLines.filter((line) => line.includes(`instance=${instance.uuid}`));
+  expect(about.some((line) => line.includes('build stopped, nothing left to do: acking'))).toBe(true);
+  expect(about.filter((line) => line.includes('dead-letter'))).toEqual([]);
+  expect(dead.filter((message) => message.body.equals(body))).toEqual([]);
 });

@@ -4,6 +4,7 @@
  */
 import { ComputeManager, type Builder, type InstanceOperation, type Lifecycle } from '../../src/compute/compute-manager.js';
 import type { InstanceDriver } from '../../src/compute/driver.js';
+import { OperationStopped } from '../../src/compute/instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from '../../src/compute/operation-failed.js';
 import type { SpawnResult } from '../../src/compute/spawn-result.js';
 import { getLogger } from '../../src/log.js';
@@ -134,6 +135,21 @@ test('a permanent failure is final at once; a rescheduled build is settled elsew
   await settle();
   gate.release(`build ${B}`, rescheduled);
   await expect(handedOver).resolves.toEqual({ kind: 'rescheduled', error: rescheduled });
+});
+
+test('an operation stopped because its instance was deleted meanwhile is settled: neither retried nor failed', async () => {
+  const { gate, builds, manager } = setup();
+  const build1 = manager.perform(build(A), 1);
+  const stop = manager.perform({ kind: 'stop', target: target(A), cleanShutdown: true }, 1);
+  await settle();
+  const buildStopped = new OperationStopped(A, 'build', 'the instance was deleted (UnexpectedDeletingTaskStateError at Instance.save)', true);
+  gate.release(`build ${A}`, buildStopped);
+  await expect(build1).resolves.toEqual({ kind: 'stopped', error: buildStopped });
+  await settle();
+  const stopStopped = new OperationStopped(A, 'stop', 'the instance was deleted (InstanceNotFound at Instance.save)', true);
+  gate.release(`stop ${A}`, stopStopped);
+  await expect(stop).resolves.toEqual({ kind: 'stopped', error: stopStopped });
+  expect(builds).toEqual([1]);
 });
 
 test('an instance built here, or deleted here, is not built again by a redelivered message', async () => {
