@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/version.js';
 
-export const cli = new URL('../../dist/src/cli.js', import.meta.url).pathname;
+/** From the package root: the benchmarks run these helpers from dist/. */
+export const cli = join(PACKAGE_ROOT, 'dist/src/cli.js');
 
 export interface CliResult {
   status: number | null;

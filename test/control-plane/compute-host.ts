@@ -3,6 +3,8 @@
  * the daemon (`nova-spawnd run`), `openstack server create --host` to it, and the end of its servers while
  * terminate_instance is not ours (issue 14): nova-api deletes a server itself only while the host's service is
  * down, so retire() stops the daemon, waits for that, deletes the servers and then the service record.
+ * The same host can run Nova's own nova-compute instead (NOVA_COMPUTE), the reference the benchmarks measure
+ * the daemon against.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,10 +31,34 @@ export interface ListedService {
   State: string;
 }
 
+/** What a compute host runs: the command for its nova.conf, and the log text that says it has registered. */
+export interface ComputeProgram {
+  command: string;
+  args(configFile: string): string[];
+  registered: string;
+}
+
+export const NOVA_SPAWND: ComputeProgram = {
+  command: process.execPath,
+  args: (configFile) => [cli, 'run', '--config-file', configFile],
+  registered: 'registered with the control plane',
+};
+
+/**
+ * Debian's nova-compute (python3-nova, the control plane's Nova), for a nova.conf of novaComputeConfig. Its
+ * console scripts are not packaged and nova.cmd.compute has no __main__ guard: main() is called.
+ */
+export const NOVA_COMPUTE: ComputeProgram = {
+  command: '/usr/bin/python3',
+  args: (configFile) => ['-c', 'import sys; from nova.cmd.compute import main; sys.exit(main())', '--config-file', configFile],
+  // nova.service logs it once its Service record exists; the ComputeNode follows.
+  registered: 'Starting compute node',
+};
+
 export class ComputeHost {
   /** Every server created on this host, deleted by retire(). */
   readonly servers: string[] = [];
-  /** The daemon's log, across restarts. */
+  /** The daemon's log (stderr), across restarts. */
   stderr = '';
   private daemon: ChildProcess | null = null;
 
@@ -40,14 +66,20 @@ export class ComputeHost {
     readonly plane: ControlPlane,
     readonly name: string,
     private readonly configFile: string,
+    private readonly program: ComputeProgram = NOVA_SPAWND,
   ) {}
 
-  /** Starts `nova-spawnd run` and waits until it has registered its service and compute node. */
+  /** Starts the daemon (or nova-compute) and waits until it has registered its service. */
   async start(): Promise<void> {
     const from = this.stderr.length;
-    this.daemon = spawn(process.execPath, [cli, 'run', '--config-file', this.configFile], { env: { ...process.env, NODE_OPTIONS: '' } });
-    this.daemon.stderr!.on('data', (chunk: Buffer) => void (this.stderr += chunk.toString()));
-    await eventually('registered', () => (this.stderr.slice(from).includes('registered with the control plane') ? true : undefined), 60_000);
+    // stdout unread: a child that wrote there would block once the pipe is full.
+    const daemon = spawn(this.program.command, this.program.args(this.configFile), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    this.daemon = daemon;
+    daemon.stderr!.on('data', (chunk: Buffer) => void (this.stderr += chunk.toString()));
+    await eventually('registered', () => {
+      if (daemon.exitCode !== null) throw new Error(`${this.name} exited with ${daemon.exitCode}: ${this.stderr.slice(from).slice(-2000)}`);
+      return this.stderr.slice(from).includes(this.program.registered) ? true : undefined;
+    }, 60_000);
   }
 
   /** SIGTERM, and the daemon's exit code (null when a signal ended it). */

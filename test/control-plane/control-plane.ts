@@ -5,12 +5,16 @@
  * running two seconds. `scripts/control-plane stop` ends it.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseIni } from '../../src/config/ini.js';
+import { PACKAGE_ROOT } from '../../src/version.js';
 
 const execFileAsync = promisify(execFile);
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/control-plane', import.meta.url));
+/** From the package root: the benchmarks run these helpers from dist/. */
+const SCRIPT = join(PACKAGE_ROOT, 'scripts/control-plane');
 
 /** What scripts/control-plane prints once every service answers. */
 export interface ControlPlane {
@@ -65,20 +69,52 @@ export async function getJson(url: string, plane: ControlPlane, headers: Record<
   return (await response.json()) as unknown;
 }
 
+type NovaConf = Record<string, Record<string, string>>;
+
+/** nova.conf's text; `extra` sets options of a section (or adds the section). */
+function renderNovaConf(sections: NovaConf, extra: NovaConf): string {
+  const merged: NovaConf = { ...sections };
+  for (const [section, options] of Object.entries(extra)) merged[section] = { ...merged[section], ...options };
+  return Object.entries(merged)
+    .map(([section, options]) => `[${section}]\n${Object.entries(options).map(([name, value]) => `${name} = ${value}\n`).join('')}`)
+    .join('\n');
+}
+
 /**
  * The nova.conf of a nova-spawnd compute host on this control plane: libvirt's test driver, heartbeats every
  * 2 s, placement with noauth2's admin token; `extra` sets options of a section (or adds the section).
  */
-export function computeHostConfig(plane: ControlPlane, host: string, stateDir: string, extra: Record<string, Record<string, string>> = {}): string {
-  const sections: Record<string, Record<string, string>> = {
-    DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, enabled_apis: 'osapi_compute', report_interval: '2' },
-    libvirt: { virt_type: 'qemu', connection_uri: 'test:///default' },
-    placement: { auth_type: 'admin_token', endpoint: plane.placement_url, token: plane.token },
-    // Neutron as the user sees it (the request's catalog is empty under noauth2).
-    neutron: { endpoint_override: plane.neutron_url },
-  };
-  for (const [section, options] of Object.entries(extra)) sections[section] = { ...sections[section], ...options };
-  return Object.entries(sections)
-    .map(([section, options]) => `[${section}]\n${Object.entries(options).map(([name, value]) => `${name} = ${value}\n`).join('')}`)
-    .join('\n');
+export function computeHostConfig(plane: ControlPlane, host: string, stateDir: string, extra: NovaConf = {}): string {
+  return renderNovaConf(
+    {
+      DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, enabled_apis: 'osapi_compute', report_interval: '2' },
+      libvirt: { virt_type: 'qemu', connection_uri: 'test:///default' },
+      placement: { auth_type: 'admin_token', endpoint: plane.placement_url, token: plane.token },
+      // Neutron as the user sees it (the request's catalog is empty under noauth2).
+      neutron: { endpoint_override: plane.neutron_url },
+    },
+    extra,
+  );
+}
+
+/**
+ * The nova.conf of Nova's own nova-compute on this control plane, with a virt driver of nova/virt/fake.py: the
+ * control plane's [placement], [neutron] and [glance] as its nova.conf writes them (a compute calls Neutron
+ * when it deletes a server), heartbeats every 2 s as computeHostConfig's, its own state and lock directories,
+ * its log on stderr as the daemon's (oslo.log writes to stdout when it has no log file).
+ */
+export function novaComputeConfig(plane: ControlPlane, host: string, stateDir: string, driver: string, extra: NovaConf = {}): string {
+  const controlPlane = parseIni(readFileSync(plane.nova_conf, 'utf8'), plane.nova_conf);
+  const section = (name: string): Record<string, string> =>
+    Object.fromEntries([...(controlPlane.get(name) ?? [])].map(([option, assignments]) => [option, assignments.at(-1)!.value]));
+  return renderNovaConf(
+    {
+      DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, compute_driver: driver, my_ip: '127.0.0.1', report_interval: '2', use_stderr: 'true' },
+      placement: section('placement'),
+      neutron: section('neutron'),
+      glance: section('glance'),
+      oslo_concurrency: { lock_path: join(stateDir, 'lock') },
+    },
+    extra,
+  );
 }
