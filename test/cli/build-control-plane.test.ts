@@ -8,8 +8,7 @@
  *   our daemon's nova.conf (test/helpers/nova_server_drive.py): every file, byte for byte;
  * - a server of an image we refuse (qcow2 bytes that Glance calls raw) goes to ERROR with a fault naming the
  *   reason, and placement holds no allocation of it.
- * The servers are deleted by nova-api once the daemon is stopped and its service down (terminate_instance is
- * not ours yet); the domains lived in the daemon's test:///default and ended with it.
+ * The servers are deleted at the end through the daemon (terminate_instance) while its service is up.
  */
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';

@@ -1,8 +1,8 @@
 /**
  * A nova-spawnd compute host on the control plane of scripts/control-plane, for tests that build servers on it:
- * the daemon (`nova-spawnd run`), `openstack server create --host` to it, and the end of its servers while
- * terminate_instance is not ours (issue 14): nova-api deletes a server itself only while the host's service is
- * down, so retire() stops the daemon, waits for that, deletes the servers and then the service record.
+ * the daemon (`nova-spawnd run`), `openstack server create --host` to it, and the end of its servers: retire()
+ * deletes them through Nova while the daemon runs (terminate_instance cast to it), else, its daemon stopped or
+ * crashed, by nova-api alone once the service is down; then the service record.
  * The same host can run Nova's own nova-compute instead (NOVA_COMPUTE), the reference the benchmarks measure
  * the daemon against.
  */
@@ -82,14 +82,36 @@ export class ComputeHost {
     }, 60_000);
   }
 
-  /** SIGTERM, and the daemon's exit code (null when a signal ended it). */
+  /** The daemon was started and has not exited (a paused one counts). */
+  get running(): boolean {
+    return this.daemon !== null && this.daemon.exitCode === null && this.daemon.signalCode === null;
+  }
+
+  /** SIGTERM (a paused daemon resumed first), and the daemon's exit code (null when a signal ended it). */
   async stop(): Promise<number | null> {
     const child = this.daemon;
     this.daemon = null;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = await exited;
     return code;
+  }
+
+  /**
+   * SIGSTOP: the daemon reads nothing until resume(), while the broker keeps delivering casts to it (they wait
+   * unread in its socket) and its service stays up for service_down_time (20 s) after its last heartbeat:
+   * what is sent meanwhile arrives together.
+   */
+  pause(): void {
+    if (!this.running) throw new Error(`the daemon of ${this.name} is not running`);
+    this.daemon!.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (!this.running) throw new Error(`the daemon of ${this.name} is not running`);
+    this.daemon!.kill('SIGCONT');
   }
 
   /**
@@ -124,19 +146,44 @@ export class ComputeHost {
   }
 
   /**
-   * Stops the daemon, deletes its servers once its service is down (service_down_time is 20 s here) and then the
-   * service record, with which Nova deletes the compute node and the resource provider. What libvirt still
-   * holds of the servers is the caller's to remove.
+   * Deletes the host's servers and then its service record, with which Nova deletes the compute node and the
+   * resource provider. While the daemon runs and its service is up, each delete is Nova's: nova-api casts
+   * terminate_instance to the daemon, which destroys the domain and the instance's files. A daemon that is not
+   * running (stopped, crashed), or servers still there after a minute, are left to nova-api: it deletes a
+   * server itself once the host's service is down (service_down_time is 20 s here); what libvirt then still
+   * holds of them is the caller's to remove.
    */
   async retire(): Promise<void> {
+    let left = [...this.servers];
+    if (left.length > 0 && this.running && (await this.listedService())?.State === 'up') {
+      left = await deleteServers(this.plane, left, 60_000);
+      if (left.length > 0) console.warn(`retire ${this.name}: servers ${left.join(', ')} not deleted through the daemon; leaving them to nova-api`);
+    }
     await this.stop();
-    if (this.servers.length > 0) {
+    if (left.length > 0) {
       await eventually('the service down', async () => ((await this.listedService())?.State === 'down' ? true : undefined), 60_000, 1_000);
-      for (const server of this.servers) await remove(this.plane, `${this.plane.compute_url}/servers/${server}`);
-      for (const server of this.servers) await eventually(`server ${server} deleted`, async () => (await serverGone(this.plane, server)) || undefined, 60_000, 1_000);
+      left = await deleteServers(this.plane, left, 60_000);
+      if (left.length > 0) throw new Error(`retire ${this.name}: servers ${left.join(', ')} not deleted`);
     }
     const service = await this.listedService();
     if (service) await remove(this.plane, `${this.plane.compute_url}/os-services/${service.ID}`, { 'OpenStack-API-Version': 'compute 2.53' });
+  }
+}
+
+/**
+ * Deletes the servers and waits up to `timeoutMs` for them to be gone, asking again where nova-api refused (on
+ * sqlite its delete fails now and then: database is locked); the ids of those still there.
+ */
+async function deleteServers(plane: ControlPlane, ids: readonly string[], timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = [...ids];
+  const asked = new Set<string>();
+  for (;;) {
+    for (const id of left) if (!asked.has(id) && (await remove(plane, `${plane.compute_url}/servers/${id}`))) asked.add(id);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const gone = await Promise.all(left.map((id) => serverGone(plane, id)));
+    left = left.filter((_, index) => !gone[index]);
+    if (left.length === 0 || Date.now() > deadline) return left;
   }
 }
 
@@ -152,10 +199,15 @@ async function serverGone(plane: ControlPlane, id: string): Promise<boolean> {
   return (await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } })).status === 404;
 }
 
-/** A DELETE as an admin of noauth2 (the openstack() helper asks every command for JSON, which delete has none of). */
-export async function remove(plane: ControlPlane, url: string, headers: Record<string, string> = {}): Promise<void> {
+/**
+ * A DELETE as an admin of noauth2 (the openstack() helper asks every command for JSON, which delete has none
+ * of): false, with a warning, when it was refused (404 counts as done).
+ */
+export async function remove(plane: ControlPlane, url: string, headers: Record<string, string> = {}): Promise<boolean> {
   const response = await fetch(url, { method: 'DELETE', headers: { 'X-Auth-Token': plane.token, ...headers } });
-  if (!response.ok && response.status !== 404) console.warn(`DELETE ${url}: HTTP ${response.status} ${await response.text()}`);
+  if (response.ok || response.status === 404) return true;
+  console.warn(`DELETE ${url}: HTTP ${response.status} ${await response.text()}`);
+  return false;
 }
 
 /** What cell1's database of the control plane (sqlite) holds: read-only queries. */
