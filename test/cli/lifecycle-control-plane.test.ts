@@ -127,6 +127,9 @@ beforeAll(async () => {
         metadata_listen_port: String(METADATA_PORT),
         sync_power_state_interval: '-1',
         running_deleted_instance_poll_interval: '-1',
+        // The ComputeNode is saved after every build and delete, and every 5 s: a save the locked sqlite
+        // database refused is made up soon.
+        update_resources_interval: '5',
       },
       neutron: { service_metadata_proxy: 'true', metadata_proxy_shared_secret: PROXY_SECRET },
       glance: { api_servers: glance.url },
@@ -248,6 +251,24 @@ async function runningVms(): Promise<number> {
   return rows[0]![0] as number;
 }
 
+/**
+ * libvirt holds a domain for each of our servers that exists, and for no other: the ComputeNode's running_vms
+ * (counted from libvirt's domains) comes to the number of our servers nova-api still shows.
+ */
+async function expectDomainsOfLiveServers(): Promise<void> {
+  let live = -1;
+  let counted = -1;
+  try {
+    await eventually('running_vms = our servers', async () => {
+      live = (await Promise.all(host.servers.map((id) => show(id)))).filter((server) => server !== null).length;
+      counted = await runningVms();
+      return counted === live ? true : undefined;
+    }, 30_000, 1_000);
+  } finally {
+    expect({ running_vms: counted }).toEqual({ running_vms: live });
+  }
+}
+
 async function allocations(id: string): Promise<Record<string, unknown>> {
   return retried(`the allocations of ${id}`, async () => ((await getJson(`${plane.placement_url}/allocations/${id}`, plane, { 'OpenStack-API-Version': 'placement 1.28' })) as { allocations: Record<string, unknown> }).allocations);
 }
@@ -319,12 +340,12 @@ async function actionsOnce(id: string): Promise<Action[]> {
 }
 
 /** Nothing left of a deleted server: in Nova, in placement, on our host, in the metadata service. */
-async function expectNoTrace(id: string, project: string, domainsBefore: number): Promise<void> {
+async function expectNoTrace(id: string, project: string): Promise<void> {
   expect(await show(id)).toBeNull();
   expect(await allocations(id)).toEqual({});
   expect(existsSync(instanceDir(join(dir, 'instances'), id))).toBe(false);
   expect(await metadataStatus(id, project)).toBe(404);
-  expect(await runningVms()).toBe(domainsBefore);
+  await expectDomainsOfLiveServers();
   expect(troubles(id)).toEqual([]);
 }
 
@@ -351,10 +372,10 @@ async function together(send: () => Promise<void>): Promise<void> {
 }
 
 lifecycleTest('server delete while our service is up: terminate_instance destroys the domain, the files, the allocations', async () => {
-  const domainsBefore = await runningVms();
   const { id, project } = await activeServer('delete');
-  // What the delete must take away is there (the node is saved just after the server goes ACTIVE).
-  await eventually('the domain counted', async () => ((await runningVms()) === domainsBefore + 1 ? true : undefined), 30_000, 500);
+  // What the delete must take away is there: its domain counted, its directory, its allocation.
+  await expectDomainsOfLiveServers();
+  expect(await runningVms()).toBeGreaterThan(0);
   expect(existsSync(instanceDir(join(dir, 'instances'), id))).toBe(true);
   expect(Object.keys(await allocations(id))).toHaveLength(1);
 
@@ -365,7 +386,7 @@ lifecycleTest('server delete while our service is up: terminate_instance destroy
   expect(log.some((line) => / INFO nova_spawnd\.compute terminate /.test(line))).toBe(true);
   expect(log.some((line) => line.includes('Instance destroyed successfully.') && line.includes('domain=instance-'))).toBe(true);
   expect(log.some((line) => line.includes('instance deleted'))).toBe(true);
-  await expectNoTrace(id, project, domainsBefore);
+  await expectNoTrace(id, project);
 }, 120_000);
 
 lifecycleTest('server stop, start, reboot --soft and --hard: SHUTOFF and ACTIVE with the domain shut off, started, restarted', async () => {
@@ -394,7 +415,11 @@ lifecycleTest('server stop, start, reboot --soft and --hard: SHUTOFF and ACTIVE 
   const hard = domainAfter(id).at(-1)!;
   expect(hard).toEqual({ operation: 'hard reboot', state: 'running', domainId: expect.stringMatching(/^\d+$/) });
   expect(hard.domainId).not.toBe(soft.domainId);
-  expect(domainAfter(id).map((after) => after.operation)).toEqual(['power_off', 'power_on', 'soft reboot', 'hard reboot']);
+  // One libvirt operation per request; but an operation the daemon tried again after a transient failure (the
+  // locked sqlite database of this control plane: logged) may have reached libvirt before it failed.
+  const operations = domainAfter(id).map((after) => after.operation);
+  const retriedOnce = logOf(id).some((line) => line.includes('failed transiently, retrying'));
+  expect(retriedOnce ? operations.filter((operation, index) => operation !== operations[index - 1]) : operations).toEqual(['power_off', 'power_on', 'soft reboot', 'hard reboot']);
 
   expect(finished(await actions(id))).toEqual([
     { action: 'create', events: [{ event: 'compute__do_build_and_run_instance', result: 'Success' }] },
@@ -427,7 +452,6 @@ lifecycleTest('a delete accepted while the build downloads its image: the build 
   const image = (await openstack(plane, 'image', ['image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', file, `slow-${SUFFIX}`])) as { id: string };
   cleanups.push(() => remove(plane, `${plane.glance_url}/v2/images/${image.id}`));
   const download = glance.hold(image.id);
-  const domainsBefore = await runningVms();
 
   const id = await createServer('building', image.id);
   await download.requested;
@@ -449,11 +473,10 @@ lifecycleTest('a delete accepted while the build downloads its image: the build 
   const terminated = log.findIndex((line) => line.includes('instance deleted'));
   expect({ stopped: stopped >= 0, terminated: terminated >= 0 }).toEqual({ stopped: true, terminated: true });
   expect(stopped).toBeLessThan(terminated);
-  await expectNoTrace(id, project, domainsBefore);
+  await expectNoTrace(id, project);
 }, 120_000);
 
 lifecycleTest('a stop and a delete arriving together: the stop gives way, the server is gone, nothing left', async () => {
-  const domainsBefore = await runningVms();
   const { id, project } = await activeServer('stop-delete');
   await together(async () => {
     await nova('POST', `/servers/${id}/action`, { 'os-stop': null });
@@ -464,7 +487,7 @@ lifecycleTest('a stop and a delete arriving together: the stop gives way, the se
   // The stop ran first and found the instance being deleted (UnexpectedDeletingTaskStateError): stopped quietly.
   expect(log.some((line) => /stop stopped: the instance was deleted/.test(line))).toBe(true);
   expect(log.some((line) => line.includes('instance deleted'))).toBe(true);
-  await expectNoTrace(id, project, domainsBefore);
+  await expectNoTrace(id, project);
 }, 120_000);
 
 lifecycleTest('a soft and a hard reboot arriving together: the soft one is preempted, the hard one restarts the domain', async () => {
