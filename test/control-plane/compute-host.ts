@@ -166,7 +166,21 @@ export class ComputeHost {
       if (left.length > 0) throw new Error(`retire ${this.name}: servers ${left.join(', ')} not deleted`);
     }
     const service = await this.listedService();
-    if (service) await remove(this.plane, `${this.plane.compute_url}/os-services/${service.ID}`, { 'OpenStack-API-Version': 'compute 2.53' });
+    if (service) await this.removeService(service);
+  }
+
+  /**
+   * DELETE os-services/{id}, asked again while nova-api's sqlite database is locked. Not always enough: a
+   * delete that failed after it deleted the resource provider leaves a record nova-api then refuses to delete
+   * (ValueError: No such provider); that is only warned about.
+   */
+  private async removeService(service: ListedService): Promise<void> {
+    const url = `${this.plane.compute_url}/os-services/${service.ID}`;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      if (await remove(this.plane, url, { 'OpenStack-API-Version': 'compute 2.53' })) return;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    console.warn(`retire ${this.name}: its service record ${service.ID} is left behind`);
   }
 }
 
