@@ -1,9 +1,9 @@
 /**
  * The payload of Nova's versioned instance.create.* notifications (nova/notifications/objects/instance.py
- * InstanceCreatePayload 1.12, with FlavorPayload 1.4, IpPayload 1.0, KeypairPayload 1.0, ExceptionPayload
- * 1.1) as a NovaObject primitive, filled from what a SpawnRequest knows. Nova fills it from its database
- * row; the fields a compute-side daemon cannot know are null where the field is nullable and left out
- * (unset, which obj_from_primitive accepts) where it is not:
+ * InstanceCreatePayload 1.12: InstancePayload, nova/instance-payload.ts, with a fault, the key pairs, tags,
+ * trusted image certificates and the instance name), filled from what a SpawnRequest knows. Nova fills it
+ * from its database row; the fields a compute-side daemon cannot know are null where the field is nullable
+ * and left out (unset, which obj_from_primitive accepts) where it is not:
  * - null: display_description, created_at, updated_at, terminated_at, deleted_at, locked_reason,
  *   trusted_image_certificates, flavor.rxtx_factor, flavor.vcpu_weight, flavor.projects, flavor.description;
  *   keypair fingerprints of x509 keys.
@@ -14,34 +14,25 @@
  * caller's context only.
  */
 import { createHash } from 'node:crypto';
-import type { Flavor, Instance, KeyPair, SpawnRequest, Vif } from '../nova/spawn-request.js';
+import {
+  exceptionPayload,
+  initiator,
+  instancePayloadData,
+  payloadPrimitive,
+  type InitiatorContext,
+  type NotificationFault,
+  type PayloadPrimitive,
+} from '../nova/instance-payload.js';
+import type { Instance, KeyPair, SpawnRequest } from '../nova/spawn-request.js';
+import { novaDateTime } from '../nova/wire-object.js';
 import { instanceName } from '../virt/instance-name.js';
 
 const INSTANCE_CREATE_PAYLOAD_VERSION = '1.12';
 
 export type CreatePhase = 'start' | 'end' | 'error';
 
-/** ExceptionPayload: what failed, in Nova's words (the exception's class name and message). */
-export interface NotificationFault {
-  module_name: string;
-  function_name: string;
-  exception: string;
-  exception_message: string;
-  traceback: string;
-}
-
-/** A notification payload as obj_to_primitive writes it (the decoding side is nova/nova-object.ts). */
-export interface PayloadPrimitive {
-  'nova_object.name': string;
-  'nova_object.namespace': 'nova';
-  'nova_object.version': string;
-  'nova_object.data': Record<string, unknown>;
-}
-
 /** What the payload is made from: a decoded request, or only the uuid of an instance whose request was not valid. */
-export type PayloadSource =
-  | { request: SpawnRequest }
-  | { uuid: string; context: { request_id: string | null; user_id: string | null; project_id: string | null } };
+export type PayloadSource = { request: SpawnRequest } | { uuid: string; context: InitiatorContext };
 
 export interface PayloadOptions {
   host: string;
@@ -52,68 +43,72 @@ export interface PayloadOptions {
   now: Date;
 }
 
-function primitive(name: string, version: string, data: Record<string, unknown>): PayloadPrimitive {
-  return { 'nova_object.name': name, 'nova_object.namespace': 'nova', 'nova_object.version': version, 'nova_object.data': data };
-}
-
-/** oslo.versionedobjects DateTimeField.to_primitive: utils.isotime, second precision, "Z". */
-function novaIsoTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
-}
-
 /** vm_state, task_state and power_state as compute/manager.py has them when it emits each phase. */
-const STATES: Record<CreatePhase, { state: string; task_state: string | null; power_state: string }> = {
-  start: { state: 'building', task_state: null, power_state: 'pending' },
-  end: { state: 'active', task_state: null, power_state: 'running' },
-  error: { state: 'building', task_state: 'spawning', power_state: 'pending' },
+const STATES: Record<CreatePhase, { vm_state: string; task_state: string | null; power_state: string }> = {
+  start: { vm_state: 'building', task_state: null, power_state: 'pending' },
+  end: { vm_state: 'active', task_state: null, power_state: 'running' },
+  error: { vm_state: 'building', task_state: 'spawning', power_state: 'pending' },
 };
 
 export function instanceCreatePayload(source: PayloadSource, options: PayloadOptions): PayloadPrimitive {
-  const fault = options.fault === null ? null : primitive('ExceptionPayload', '1.1', { ...options.fault });
+  const fault = exceptionPayload(options.fault);
+  const { vm_state, task_state, power_state } = STATES[options.phase];
   if (!('request' in source)) {
-    return primitive('InstanceCreatePayload', INSTANCE_CREATE_PAYLOAD_VERSION, {
+    return payloadPrimitive('InstanceCreatePayload', INSTANCE_CREATE_PAYLOAD_VERSION, {
       uuid: source.uuid,
       host: options.host,
       node: options.host,
-      ...STATES[options.phase],
+      state: vm_state,
+      task_state,
+      power_state,
       ...initiator(source.context),
       fault,
     });
   }
   const { instance, image, context } = source.request;
-  const launchedAt = options.phase === 'end' ? options.now : instance.launched_at === null ? null : new Date(instance.launched_at);
-  return primitive('InstanceCreatePayload', INSTANCE_CREATE_PAYLOAD_VERSION, {
+  const launchedAt = options.phase === 'end' ? novaDateTime(options.now) : instance.launched_at;
+  // The Instance's fields as Nova's row would have them, by Instance field name.
+  const fields: Record<string, unknown> = {
     uuid: instance.uuid,
     user_id: instance.user_id,
-    tenant_id: instance.project_id,
+    project_id: instance.project_id,
     reservation_id: instance.reservation_id,
     display_name: instance.display_name,
     display_description: null,
-    host_name: instance.hostname,
+    hostname: instance.hostname,
     host: options.host,
     node: options.host,
     os_type: image.properties['os_type'] ?? null,
     architecture: image.properties['architecture'] ?? null,
     availability_zone: instance.availability_zone,
-    flavor: flavorPayload(instance.flavor),
-    image_uuid: instance.image_ref,
+    image_ref: instance.image_ref,
     key_name: instance.key_name,
     kernel_id: instance.kernel_id,
     ramdisk_id: instance.ramdisk_id,
     created_at: null,
-    launched_at: launchedAt === null ? null : novaIsoTime(launchedAt),
+    launched_at: launchedAt,
     terminated_at: null,
     deleted_at: null,
     updated_at: null,
-    ...STATES[options.phase],
+    vm_state,
+    task_state,
+    power_state,
     progress: 0,
-    ip_addresses: instance.network_info.flatMap(ipPayloads),
-    block_devices: [],
     metadata: instance.metadata,
     locked: false,
-    auto_disk_config: 'MANUAL',
-    ...initiator(context),
-    locked_reason: null,
+    auto_disk_config: false,
+  };
+  const flavor: Record<string, unknown> = { ...instance.flavor };
+  const data = instancePayloadData({
+    field: (name) => fields[name],
+    flavor: (name) => flavor[name],
+    networkInfo: instance.network_info,
+    lockedReason: null,
+    blockDevices: [],
+    context,
+  });
+  return payloadPrimitive('InstanceCreatePayload', INSTANCE_CREATE_PAYLOAD_VERSION, {
+    ...data,
     fault,
     keypairs: instance.keypairs.map((keypair) => keypairPayload(keypair, instance)),
     tags: [],
@@ -122,58 +117,8 @@ export function instanceCreatePayload(source: PayloadSource, options: PayloadOpt
   });
 }
 
-/** InstancePayload.__init__: request_id only for a context with a user and project (not a periodic task). */
-function initiator(context: { request_id: string | null; user_id: string | null; project_id: string | null }): Record<string, unknown> {
-  return {
-    request_id: context.user_id && context.project_id ? context.request_id : null,
-    action_initiator_user: context.user_id,
-    action_initiator_project: context.project_id,
-  };
-}
-
-function flavorPayload(flavor: Flavor): PayloadPrimitive {
-  return primitive('FlavorPayload', '1.4', {
-    flavorid: flavor.flavorid,
-    memory_mb: flavor.memory_mb,
-    vcpus: flavor.vcpus,
-    root_gb: flavor.root_gb,
-    ephemeral_gb: flavor.ephemeral_gb,
-    name: flavor.name,
-    swap: flavor.swap,
-    rxtx_factor: null,
-    vcpu_weight: null,
-    extra_specs: flavor.extra_specs,
-    projects: null,
-    description: null,
-  });
-}
-
-/** IpPayload.from_network_info: one entry per fixed IP of each VIF. */
-function ipPayloads(vif: Vif): PayloadPrimitive[] {
-  // DictOfStringsField: Nova's String coerces numbers and booleans; a null value would not validate.
-  const meta = Object.fromEntries(
-    Object.entries(vif.meta)
-      .filter(([, value]) => value !== null && value !== undefined)
-      .map(([key, value]) => [key, typeof value === 'object' ? JSON.stringify(value) : String(value)]),
-  );
-  return vif.network.subnets.flatMap((subnet) =>
-    subnet.ips.map((ip) =>
-      primitive('IpPayload', '1.0', {
-        // StringField, not nullable: Nova's own payload would not validate without a label either.
-        label: vif.network.label ?? '',
-        mac: vif.address,
-        meta,
-        port_uuid: vif.id,
-        version: ip.version,
-        address: ip.address,
-        device_name: vif.devname,
-      }),
-    ),
-  );
-}
-
 function keypairPayload(keypair: KeyPair, instance: Instance): PayloadPrimitive {
-  return primitive('KeypairPayload', '1.0', {
+  return payloadPrimitive('KeypairPayload', '1.0', {
     user_id: instance.user_id,
     name: keypair.name,
     public_key: keypair.public_key,

@@ -3,8 +3,9 @@
  * notify_about_instance_create through oslo's Notifier): publisher `nova-compute:<host>`, one message per
  * messaging driver and topic, on the control exchange, each confirmed by the broker.
  */
+import type { NotificationFault } from '../nova/instance-payload.js';
 import type { BusOptions } from './bus-options.js';
-import { instanceCreatePayload, type CreatePhase, type NotificationFault, type PayloadSource } from './instance-create-payload.js';
+import { instanceCreatePayload, type CreatePhase, type PayloadSource } from './instance-create-payload.js';
 import { notificationBody, notificationMessage, routingKey, type NotificationPriority } from './notification.js';
 import { notificationTopology, type Topology } from './topology.js';
 

@@ -4,9 +4,9 @@
  * of the instance. Pure: turning it into headers, an RPC failure and a notification fault happens here too.
  */
 import { OperationFailed } from '../compute/operation-failed.js';
+import type { NotificationFault } from '../nova/instance-payload.js';
 import { InvalidComputeRequest } from '../nova/invalid-compute-request.js';
 import { EnvelopeError } from './envelope-error.js';
-import type { NotificationFault } from './instance-create-payload.js';
 import type { MessageHints } from './message-hints.js';
 import { MessageTooLarge } from './message-too-large.js';
 import type { RemoteFailure } from './rpc-reply.js';
