@@ -30,8 +30,9 @@
  */
 import type { PlacementClient } from '../clients/placement.js';
 import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
-import type { RequestContext } from '../conductor/request-context.js';
+import { elevated, type RequestContext } from '../conductor/request-context.js';
 import type { InstanceCast } from '../nova/compute-casts.js';
+import { INSTANCE_PAYLOAD_JOINED, INSTANCE_PAYLOAD_READS } from '../nova/instance-payload.js';
 import { novaDateTime, WireObject } from '../nova/wire-object.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from './driver.js';
 import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, type BookkeepingDeps } from './instance-bookkeeping.js';
@@ -59,6 +60,9 @@ const REBOOT_STATES: Record<RebootType, { expected: readonly string[]; pending: 
 /**
  * Where Nova calls compute_utils.notify_about_instance_action (the versioned instance.<action>.<phase>
  * notifications; shutdown.start/end come within a delete). `error` is the failure of an error phase.
+ * `instance` is the operation's Instance as it is at that moment (its states as set so far), with every field
+ * InstanceActionPayload reads loaded; `context` is the one Nova notifies with (elevated for the shutdown and
+ * the reboot, as _shutdown_instance and _reboot_instance elevate theirs).
  */
 export interface LifecycleNotification {
   action: 'delete' | 'shutdown' | 'power_off' | 'power_on' | 'reboot';
@@ -77,7 +81,11 @@ export interface NovaLifecycleDeps extends BookkeepingDeps {
   shutdownTimeoutS: number;
   /** [compute] shutdown_retry_interval: seconds between the ACPI requests of a clean stop. */
   shutdownRetryIntervalS: number;
-  /** Called where Nova sends its versioned notifications; a failure of it is logged, never the operation's. */
+  /**
+   * Called where Nova sends its versioned notifications, given only when they are enabled (Nova's
+   * rpc.if_notifications_enabled: without them nothing is loaded for a payload). A failure of it, or of
+   * loading the payload's fields, is logged, never the operation's.
+   */
   notify?: (notification: LifecycleNotification) => Promise<void> | void;
   now?: () => Date;
 }
@@ -119,9 +127,9 @@ export class NovaLifecycle {
       const { deps } = this;
       deps.log.info('Terminating instance', book.log);
       await this.notify({ action: 'delete', phase: 'start', instance, context });
-      await this.notify({ action: 'shutdown', phase: 'start', instance, context });
+      await this.notify({ action: 'shutdown', phase: 'start', instance, context: elevated(context) });
       await shutdownOnHost(deps.driver, book);
-      await this.notify({ action: 'shutdown', phase: 'end', instance, context });
+      await this.notify({ action: 'shutdown', phase: 'end', instance, context: elevated(context) });
       let gone = await this.stoppedByDelete(() =>
         book.save(instance, { vm_state: 'deleted', task_state: null, power_state: POWER_STATE.NOSTATE, terminated_at: novaDateTime(this.now()) }),
       );
@@ -177,7 +185,8 @@ export class NovaLifecycle {
   }
 
   /**
-   * reboot_instance (_reboot_instance): notify reboot start;
+   * reboot_instance (_reboot_instance): task_state reboot_pending(_hard) set; notify reboot start (with the
+   *   request context elevated, as every notification of the reboot);
    *   Instance.save [task_state=reboot_pending(_hard), power_state]  expected soft/hard_reboot_states
    *   Instance.save [task_state=reboot_started(_hard)]               expected reboot_pending(_hard)
    *   driver.reboot; Instance.save [power_state, vm_state=active, task_state=None] (no expected; the
@@ -186,9 +195,12 @@ export class NovaLifecycle {
    * the reboot ends as above; with the guest not running, the instance goes to ERROR.
    */
   reboot(target: InstanceCast, rebootType: RebootType, attempt: SpawnAttempt = ONLY_ATTEMPT): Promise<void> {
-    return this.run('reboot', target, attempt, async (book, instance, context) => {
+    return this.run('reboot', target, attempt, async (book, instance, requestContext) => {
       const { deps } = this;
       const states = REBOOT_STATES[rebootType];
+      // "acknowledge the request made it to the manager": the start notification shows it, saved below.
+      instance.set('task_state', states.pending);
+      const context = elevated(requestContext);
       deps.log.info('Rebooting instance', book.log);
       await this.notify({ action: 'reboot', phase: 'start', instance, context });
       const powerState = await this.powerState(book);
@@ -278,6 +290,27 @@ export class NovaLifecycle {
     await book.quietly('Instance.save (task_state reverted)', () => this.stoppedByDelete(() => book.save(instance, { task_state: null })));
   }
 
+  /**
+   * What Nova's Instance.obj_load_attr does when the payload reads a field the cast's Instance lacks (nova-api
+   * sends stop and start casts without the flavor and info cache; the power-state sync's stop has not even
+   * the metadata): Instance.get_by_uuid with the joined ones as expected_attrs, reading deleted rows too, and
+   * every field of the answer that ours lacks taken as loaded, not as a change (_load_generic). One call
+   * where Nova makes one per field; none when the Instance has them all, as a build's or a delete's has.
+   */
+  private async loadPayloadFields(instance: WireObject, context: RequestContext): Promise<void> {
+    const missing = INSTANCE_PAYLOAD_READS.filter((field) => !instance.has(field));
+    if (missing.length === 0) return;
+    const loaded = await this.deps.conductor.classAction(
+      'Instance',
+      'get_by_uuid',
+      [instance.get('uuid')],
+      { expected_attrs: INSTANCE_PAYLOAD_JOINED.filter((field) => missing.includes(field)) },
+      { ...context, read_deleted: 'yes' },
+    );
+    if (!(loaded instanceof WireObject) || loaded.objName !== 'Instance') throw new Error(`Instance.get_by_uuid answered ${JSON.stringify(loaded)}`);
+    for (const field of loaded.setFields()) if (!instance.has(field)) instance.load(field, loaded.get(field)!);
+  }
+
   /** Runs `work`; true when it found the instance deleted (OperationStopped), which it then leaves be. */
   private async stoppedByDelete(work: () => Promise<unknown>): Promise<boolean> {
     try {
@@ -292,6 +325,7 @@ export class NovaLifecycle {
   private async notify(notification: LifecycleNotification): Promise<void> {
     if (this.deps.notify === undefined) return;
     try {
+      await this.loadPayloadFields(notification.instance, notification.context);
       await this.deps.notify(notification);
     } catch (error) {
       this.deps.log.warning(`instance.${notification.action}.${notification.phase} notification failed: ${(error as Error).message}`, { instance: String(notification.instance.get('uuid')) });

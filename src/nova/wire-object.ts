@@ -68,6 +68,11 @@ export class WireObject<F extends FieldMap = FieldMap> {
     return this.fields.has(field);
   }
 
+  /** The fields that are set. */
+  setFields(): string[] {
+    return [...this.fields.keys()];
+  }
+
   /** The value, undefined when the field is not set (Nova would lazy-load it). */
   get<K extends keyof F & string>(field: K): F[K] | undefined {
     return this.fields.get(field) as F[K] | undefined;
@@ -83,6 +88,13 @@ export class WireObject<F extends FieldMap = FieldMap> {
   set<K extends keyof F & string>(field: K, value: F[K]): void {
     this.fields.set(field, value);
     this.changed.add(field);
+  }
+
+  /** What obj_load_attr leaves: the field set as read from the database, not as a change (nor its nested objects'). */
+  load<K extends keyof F & string>(field: K, value: F[K]): void {
+    this.fields.set(field, value);
+    this.changed.delete(field);
+    for (const item of Array.isArray(value) ? value : [value]) if (item instanceof WireObject) item.resetChanges();
   }
 
   /** Sets the field only when its value differs (deep JSON comparison); true when it did. */

@@ -2,12 +2,19 @@
  * Stand-ins for the lifecycle's unit tests: nova-conductor with a database of instance rows (saves checked
  * against expected_task_state as Nova's instance_update checks them; InstanceNotFound for a destroyed row),
  * an InstanceDriver with one power state per instance, placement and the compute node keeper. Every call of
- * every stand-in goes to one trail, so that a test reads the whole sequence in order.
+ * every stand-in goes to one trail, so that a test reads the whole sequence in order. Also Nova's own
+ * instance to cast (novaCast) and a NovaLifecycle on the stand-ins (setupLifecycle).
  */
+import { decodeBody } from '../../src/bus/oslo-envelope.js';
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
-import type { ConductorApi } from '../../src/conductor/conductor-api.js';
+import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from '../../src/compute/driver.js';
+import { NovaLifecycle, type LifecycleNotification } from '../../src/compute/lifecycle.js';
+import { getLogger } from '../../src/log.js';
+import type { InstanceCast } from '../../src/nova/compute-casts.js';
 import { WireObject } from '../../src/nova/wire-object.js';
+import { INSTANCE_UUID } from '../nova/nova-scenarios.js';
+import { novaWireBody } from '../nova/wire-bodies.js';
 
 export const HOST = 'compute-1';
 
@@ -43,6 +50,8 @@ export type Failures = Map<string, Error>;
 export class Conductor implements Pick<ConductorApi, 'classAction' | 'objectAction'> {
   readonly calls: ConductorCall[] = [];
   readonly rows = new Map<string, Row>();
+  /** What Instance.get_by_uuid answers for an instance: its primitive with every joined field (deleted rows too). */
+  readonly loadable = new Map<string, Record<string, unknown>>();
 
   constructor(
     private readonly trail: string[],
@@ -57,6 +66,11 @@ export class Conductor implements Pick<ConductorApi, 'classAction' | 'objectActi
   async classAction(objName: string, objMethod: string, args: readonly unknown[], kwargs: Record<string, unknown> = {}, context: Record<string, unknown> = {}): Promise<unknown> {
     const what = `${objName}.${objMethod}`;
     this.record({ what, args, kwargs, context });
+    if (what === 'Instance.get_by_uuid') {
+      const primitive = this.loadable.get(args[0] as string);
+      if (primitive === undefined) throw remoteError('InstanceNotFound', `Instance ${String(args[0])} could not be found.`);
+      return WireObject.fromPrimitive(primitive, 'Instance.get_by_uuid');
+    }
     if (what === 'InstanceList.get_by_host') return instanceList([...this.rows.values()].filter((row) => !row.deleted && row.host === args[0]));
     if (what === 'InstanceList.get_by_filters') {
       const filters = args[0] as { deleted: boolean; uuid: string[] };
@@ -182,4 +196,87 @@ export class Driver implements InstanceDriver {
 /** An error of the host, transient or not as libvirt's errors say. */
 export function hostError(message: string, transient: boolean): Error {
   return Object.assign(new Error(message), { name: 'LibvirtError', transient });
+}
+
+export const NOW = new Date('2026-12-02T03:04:05.678Z');
+
+/**
+ * The columns an Instance read from the database has and the build's cast (Instance.create() in Python, no
+ * database) lacks: nova-api's casts carry them, and a notification's payload reads them.
+ */
+const DATABASE_COLUMNS = { updated_at: '2024-05-01T12:00:05Z', terminated_at: null, deleted_at: null, progress: 0, auto_disk_config: false };
+
+export interface NovaCast {
+  /** The request context of Nova's cast, as the lifecycle's casts carry it. */
+  context: Record<string, unknown>;
+  /**
+   * The cast of an operation on Nova's instance (INSTANCE_UUID) on HOST, as nova-api sends it (every
+   * database column), with `data` over the instance's fields and the `leftOut` ones unset.
+   */
+  castOf(data?: Record<string, unknown>, leftOut?: readonly string[]): InstanceCast;
+}
+
+/** Nova's Instance and request context, made by Nova's own code (the build cast of test/helpers/nova_wire_body.py). */
+export async function novaCast(): Promise<NovaCast> {
+  const wire = await novaWireBody('full', '6.0');
+  const decoded = decodeBody(wire.body, wire.content_type);
+  if (decoded.kind !== 'oslo') throw new Error('expected an oslo envelope');
+  const novaInstance = decoded.message.args['instance'] as Record<string, unknown>;
+  const { context } = decoded.message;
+  return {
+    context,
+    castOf: (data = {}, leftOut = []) => {
+      const instance = JSON.parse(JSON.stringify(novaInstance)) as Record<string, Record<string, unknown>>;
+      const fields = Object.assign(instance['nova_object.data']!, DATABASE_COLUMNS, { host: HOST, node: HOST, ...data });
+      for (const field of leftOut) delete fields[field];
+      return { uuid: INSTANCE_UUID, instance, context };
+    },
+  };
+}
+
+/**
+ * NovaLifecycle on the stand-ins, every call on one trail, with a row for INSTANCE_UUID (`row` over an active,
+ * running instance on HOST) and its domain running. `conductor`: an RpcCaller under a real ConductorApi instead
+ * of the Conductor stand-in. `notify`: false for none (notifications off), a function to see each notification
+ * as it is sent (what it returns is awaited, as the lifecycle awaits its notify).
+ */
+export function setupLifecycle(
+  row: Partial<Row>,
+  options: { conductor?: RpcCaller; notify?: false | ((notification: LifecycleNotification) => Promise<void> | void) } = {},
+) {
+  const trail: string[] = [];
+  const failures: Failures = new Map();
+  const conductor = new Conductor(trail, failures);
+  const stored = conductor.add({ uuid: INSTANCE_UUID, id: 1234, host: HOST, vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, ...row });
+  const driver = new Driver(trail, failures);
+  driver.states.set(INSTANCE_UUID, POWER_STATE.RUNNING);
+  const notifications: LifecycleNotification[] = [];
+  const lifecycle = new NovaLifecycle({
+    conductor: options.conductor === undefined ? conductor : new ConductorApi(options.conductor),
+    driver,
+    placement: {
+      deleteAllocations: async (consumer) => {
+        trail.push(`DELETE /allocations/${consumer}`);
+        const failure = failures.get('placement');
+        if (failure !== undefined) throw failure;
+        return true;
+      },
+    },
+    nodes: { update: async () => (trail.push('ComputeNode update'), null as never) },
+    host: HOST,
+    shutdownTimeoutS: 60,
+    shutdownRetryIntervalS: 10,
+    log: getLogger('test'),
+    ...(options.notify === false
+      ? {}
+      : {
+          notify: (notification: LifecycleNotification) => {
+            notifications.push(notification);
+            trail.push(`notify ${notification.action}.${notification.phase}`);
+            return options.notify ? options.notify(notification) : undefined;
+          },
+        }),
+    now: () => NOW,
+  });
+  return { trail, failures, conductor, row: stored, driver, notifications, lifecycle };
 }

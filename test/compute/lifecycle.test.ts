@@ -5,71 +5,30 @@
  * all writing to one trail.
  */
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
-import { decodeBody } from '../../src/bus/oslo-envelope.js';
 import { POWER_STATE } from '../../src/compute/driver.js';
 import { OperationStopped, UnexpectedTaskState } from '../../src/compute/instance-bookkeeping.js';
-import { LIFECYCLE_EVENTS, NovaLifecycle, type LifecycleNotification } from '../../src/compute/lifecycle.js';
+import { LIFECYCLE_EVENTS, type LifecycleNotification } from '../../src/compute/lifecycle.js';
 import { OperationFailed } from '../../src/compute/operation-failed.js';
-import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
-import { getLogger } from '../../src/log.js';
+import type { RpcCaller } from '../../src/conductor/conductor-api.js';
 import type { InstanceCast } from '../../src/nova/compute-casts.js';
+import { WireObject } from '../../src/nova/wire-object.js';
 import { INSTANCE_UUID } from '../nova/nova-scenarios.js';
-import { novaWireBody } from '../nova/wire-bodies.js';
-import { Conductor, Driver, HOST, hostError, remoteError, type Failures, type Row } from './lifecycle-stand-ins.js';
+import { Conductor, HOST, hostError, novaCast, remoteError, setupLifecycle as setup, type NovaCast } from './lifecycle-stand-ins.js';
 
-const NOW = new Date('2026-12-02T03:04:05.678Z');
 const START = 'InstanceActionEvent.event_start';
 const FINISH = 'InstanceActionEvent.event_finish_with_failure';
 
-let novaInstance: Record<string, unknown>;
+let nova: NovaCast;
 let novaContext: Record<string, unknown>;
 
 beforeAll(async () => {
-  const wire = await novaWireBody('full', '6.0');
-  const decoded = decodeBody(wire.body, wire.content_type);
-  if (decoded.kind !== 'oslo') throw new Error('expected an oslo envelope');
-  novaInstance = decoded.message.args['instance'] as Record<string, unknown>;
-  novaContext = decoded.message.context;
+  nova = await novaCast();
+  novaContext = nova.context;
 }, 60_000);
 
 /** The cast of an operation on Nova's instance, on this host, with `data` over the instance's fields. */
-function castOf(data: Record<string, unknown> = {}): InstanceCast {
-  const instance = JSON.parse(JSON.stringify(novaInstance)) as Record<string, Record<string, unknown>>;
-  Object.assign(instance['nova_object.data']!, { host: HOST, node: HOST, ...data });
-  return { uuid: INSTANCE_UUID, instance, context: novaContext };
-}
-
-function setup(row: Partial<Row>, options: { conductor?: RpcCaller } = {}) {
-  const trail: string[] = [];
-  const failures: Failures = new Map();
-  const conductor = new Conductor(trail, failures);
-  const stored = conductor.add({ uuid: INSTANCE_UUID, id: 1234, host: HOST, vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, ...row });
-  const driver = new Driver(trail, failures);
-  driver.states.set(INSTANCE_UUID, POWER_STATE.RUNNING);
-  const notifications: LifecycleNotification[] = [];
-  const lifecycle = new NovaLifecycle({
-    conductor: options.conductor === undefined ? conductor : new ConductorApi(options.conductor),
-    driver,
-    placement: {
-      deleteAllocations: async (consumer) => {
-        trail.push(`DELETE /allocations/${consumer}`);
-        const failure = failures.get('placement');
-        if (failure !== undefined) throw failure;
-        return true;
-      },
-    },
-    nodes: { update: async () => (trail.push('ComputeNode update'), null as never) },
-    host: HOST,
-    shutdownTimeoutS: 60,
-    shutdownRetryIntervalS: 10,
-    log: getLogger('test'),
-    notify: (notification) => {
-      notifications.push(notification);
-      trail.push(`notify ${notification.action}.${notification.phase}`);
-    },
-    now: () => NOW,
-  });
-  return { trail, failures, conductor, row: stored, driver, notifications, lifecycle };
+function castOf(data: Record<string, unknown> = {}, leftOut: readonly string[] = []): InstanceCast {
+  return nova.castOf(data, leftOut);
 }
 
 function eventCalls(conductor: Conductor) {
@@ -333,5 +292,84 @@ describe('reboot', () => {
     const { trail, lifecycle } = setup({ task_state: 'deleting' });
     await expect(lifecycle.reboot(castOf(), 'SOFT')).rejects.toBeInstanceOf(OperationStopped);
     expect(trail).not.toContain('driver.reboot SOFT');
+  });
+});
+
+describe('notifications', () => {
+  /** What nova-api casts for a stop or a start (servers.py _get_instance): the metadata, no flavor, no info cache. */
+  const API_LEFT_OUT = ['flavor', 'info_cache'];
+
+  test("a stop cast as nova-api sends it: the flavor and info cache loaded once, as Nova's lazy load, and not saved as changes", async () => {
+    const { trail, conductor, notifications, lifecycle } = setup({ task_state: 'powering-off' });
+    conductor.loadable.set(INSTANCE_UUID, castOf({ task_state: 'powering-off' }).instance);
+    await lifecycle.stop(castOf({ task_state: 'powering-off' }, API_LEFT_OUT), true);
+    expect(trail).toEqual([
+      START,
+      'Instance.get_by_uuid',
+      'notify power_off.start',
+      'driver.powerOff {"timeoutS":60,"retryIntervalS":10}',
+      'Instance.save {"power_state":4,"task_state":null,"vm_state":"stopped"} expected ["powering-off"]',
+      'notify power_off.end',
+      FINISH,
+    ]);
+    const load = conductor.calls.find((call) => call.what === 'Instance.get_by_uuid')!;
+    expect(load.args).toEqual([INSTANCE_UUID]);
+    expect(load.kwargs).toEqual({ expected_attrs: ['info_cache', 'flavor'] });
+    // Instance.obj_load_attr reads with read_deleted "yes", in the request's context.
+    expect(load.context).toMatchObject({ read_deleted: 'yes', request_id: novaContext['request_id'] });
+    const [start, end] = notifications;
+    expect((start!.instance.get('flavor') as WireObject).get('memory_mb')).toBe(4096);
+    expect(end!.instance.get('info_cache')).toBeInstanceOf(WireObject);
+    const save = conductor.calls.find((call) => call.what === 'Instance.save')!;
+    expect(Object.keys(save.changes!).sort()).toEqual(['power_state', 'task_state', 'vm_state']);
+  });
+
+  test('without notify (notifications off) nothing is loaded for a payload', async () => {
+    const { conductor, lifecycle } = setup({ task_state: 'powering-on' }, { notify: false });
+    await lifecycle.start(castOf({ task_state: 'powering-on' }, API_LEFT_OUT));
+    expect(conductor.calls.map((call) => call.what)).not.toContain('Instance.get_by_uuid');
+  });
+
+  test('a load that fails leaves the notification out, never the operation', async () => {
+    const { trail, row, lifecycle } = setup({ task_state: 'powering-on' });
+    await lifecycle.start(castOf({ task_state: 'powering-on' }, API_LEFT_OUT));
+    expect(trail.filter((line) => line.startsWith('notify'))).toEqual([]);
+    expect(trail.filter((line) => line === 'Instance.get_by_uuid')).toHaveLength(2);
+    expect(row).toMatchObject({ vm_state: 'active', task_state: null });
+  });
+
+  test("each notification carries the instance as Nova's manager has it then, and the context it notifies with", async () => {
+    const seen: { event: string; vm_state: unknown; task_state: unknown; power_state: unknown; roles: unknown; is_admin: unknown }[] = [];
+    const record = (notification: LifecycleNotification): void => {
+      const { instance, context } = notification;
+      seen.push({
+        event: `${notification.action}.${notification.phase}`,
+        vm_state: instance.get('vm_state'),
+        task_state: instance.get('task_state'),
+        power_state: instance.get('power_state'),
+        roles: context['roles'],
+        is_admin: context['is_admin'],
+      });
+    };
+    const { lifecycle } = setup({ task_state: 'rebooting' }, { notify: record });
+    await lifecycle.reboot(castOf({ vm_state: 'active', task_state: 'rebooting', power_state: 1 }), 'SOFT');
+    const user = { roles: novaContext['roles'], is_admin: novaContext['is_admin'] };
+    const admin = { roles: [...(novaContext['roles'] as string[]), 'admin'], is_admin: true };
+    expect(novaContext['roles']).not.toContain('admin');
+    // _reboot_instance sets reboot_pending before it notifies, and notifies with its context elevated.
+    expect(seen).toEqual([
+      { event: 'reboot.start', vm_state: 'active', task_state: 'reboot_pending', power_state: 1, ...admin },
+      { event: 'reboot.end', vm_state: 'active', task_state: null, power_state: 1, ...admin },
+    ]);
+    seen.length = 0;
+    const deleting = setup({ task_state: 'deleting' }, { notify: record });
+    await deleting.lifecycle.terminate(castOf({ vm_state: 'active', task_state: 'deleting', power_state: 1 }));
+    // _shutdown_instance elevates its context; _delete_instance does not.
+    expect(seen).toEqual([
+      { event: 'delete.start', vm_state: 'active', task_state: 'deleting', power_state: 1, ...user },
+      { event: 'shutdown.start', vm_state: 'active', task_state: 'deleting', power_state: 1, ...admin },
+      { event: 'shutdown.end', vm_state: 'active', task_state: 'deleting', power_state: 1, ...admin },
+      { event: 'delete.end', vm_state: 'deleted', task_state: null, power_state: 0, ...user },
+    ]);
   });
 });
