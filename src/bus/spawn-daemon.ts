@@ -4,6 +4,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ComputeManager } from '../compute/compute-manager.js';
+import type { LifecycleNotification } from '../compute/lifecycle.js';
 import type { Logger } from '../log.js';
 import type { Backoff } from '../backoff.js';
 import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
@@ -104,6 +105,14 @@ export class SpawnDaemon {
   /** Resolves once the daemon consumes (and, with a separate notification broker, can notify). */
   async ready(): Promise<void> {
     await Promise.all([this.rpc.connected(), this.notifications?.connected()]);
+  }
+
+  /**
+   * Publishes a versioned instance.<action>.<phase> of the lifecycle (NovaLifecycle's notify) through this
+   * daemon's notifier, on its notification broker; nothing when notifications are not enabled.
+   */
+  notifyInstanceAction(notification: LifecycleNotification): Promise<void> {
+    return this.notifier.instanceAction(notification);
   }
 
   /** Deliveries being handled now. */

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readBusOptions } from '../bus/bus-options.js';
+import { versionedNotificationsEnabled } from '../bus/notifier.js';
 import { SpawnDaemon } from '../bus/spawn-daemon.js';
 import { composeComputeManager, composeSpawner } from '../compute/compose.js';
 import { startComputeService, type ComputeService } from '../compute/compute-service.js';
+import type { LifecycleNotification } from '../compute/lifecycle.js';
 import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
 import { effectiveLines } from '../config/render.js';
@@ -58,8 +60,12 @@ export async function run(args: string[]): Promise<number> {
   // resources in the background, retrying a conductor or placement that does not answer yet, and its builds
   // are Nova's (each step saved through nova-conductor, a failure an ERROR with its fault).
   let computeService: ComputeService | null = null;
+  // The lifecycle's versioned notifications go out through the daemon's notifier. The daemon is made below,
+  // after the compute manager it hands the casts to; an operation reaches the lifecycle only through it.
+  let daemon: SpawnDaemon | null = null;
   if (controlPlaneConfigured(config)) {
-    computeService = startComputeService(config, bus, { connection: spawner.connection, log });
+    const notify = versionedNotificationsEnabled(bus) ? (notification: LifecycleNotification) => daemon!.notifyInstanceAction(notification) : undefined;
+    computeService = startComputeService(config, bus, { connection: spawner.connection, log, ...(notify ? { notify } : {}) });
     computeService.ready().then(
       () => log.info('registered with the control plane: service up, compute node reported to placement', { host: config.DEFAULT.host }),
       () => undefined,
@@ -69,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log);
   computeService?.startPeriodicTasks(spawner.driver, (uuid, work) => compute.withInstance(uuid, work));
-  const daemon = new SpawnDaemon(
+  daemon = new SpawnDaemon(
     { bus },
     { compute, queries: { get_host_uptime: hostUptime, 'baseapi.ping': async (args) => ({ service: 'compute', arg: args['arg'] ?? null }) }, log: log.child('bus') },
   );

@@ -24,7 +24,7 @@ import type { SpawnPipeline } from './spawn-pipeline.js';
 import type { Builder, Lifecycle } from './compute-manager.js';
 import { ComputeApi } from './compute-api.js';
 import type { InstanceDriver } from './driver.js';
-import { NovaLifecycle } from './lifecycle.js';
+import { NovaLifecycle, type NovaLifecycleDeps } from './lifecycle.js';
 import type { PowerOffTimes } from './local-lifecycle.js';
 import { PeriodicTask } from './periodic-task.js';
 import { PowerStateSync, type PerInstance } from './power-sync.js';
@@ -52,7 +52,17 @@ export interface ComputeService {
   stop(): Promise<void>;
 }
 
-export function startComputeService(config: NovaConfig, bus: BusOptions, deps: { connection: LibvirtConnection; log: Logger }): ComputeService {
+export interface ComputeServiceDeps {
+  connection: LibvirtConnection;
+  log: Logger;
+  /**
+   * Where the lifecycle's versioned notifications go (the bus's notifier), when Nova's configuration enables
+   * them; absent, the lifecycle notifies nothing and loads nothing for a payload.
+   */
+  notify?: NovaLifecycleDeps['notify'];
+}
+
+export function startComputeService(config: NovaConfig, bus: BusOptions, deps: ComputeServiceDeps): ComputeService {
   const { log } = deps;
   const defaults = config.DEFAULT;
   const session = sessionFromConfig('placement', config.placement);
@@ -110,7 +120,15 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: {
         rootDeviceName: (request) => pipeline.rootDeviceName(request),
       }),
     lifecycle: ({ driver, powerOff }) =>
-      new NovaLifecycle({ ...bookkeeping, driver, placement: placementClient, nodes, shutdownTimeoutS: powerOff.shutdownTimeoutS, shutdownRetryIntervalS: powerOff.shutdownRetryIntervalS }),
+      new NovaLifecycle({
+        ...bookkeeping,
+        driver,
+        placement: placementClient,
+        nodes,
+        shutdownTimeoutS: powerOff.shutdownTimeoutS,
+        shutdownRetryIntervalS: powerOff.shutdownRetryIntervalS,
+        ...(deps.notify ? { notify: deps.notify } : {}),
+      }),
     startPeriodicTasks: (driver, perInstance) => {
       const sync = new PowerStateSync({
         ...bookkeeping,

@@ -15,6 +15,7 @@ import { DEBIAN_PYTHON, runPython } from '../metadata/python.js';
 import { busOptions, daemonSections } from './helpers/config.js';
 import { CACHED_IMAGE_ID, standaloneCompute, testCompute, type TestCompute } from './helpers/compute.js';
 import { newInstance } from './helpers/messages.js';
+import { listen } from './helpers/oslo-listener.js';
 import { createVhost, eventually, listDeclarations, type TestVhost } from './helpers/rabbit.js';
 
 const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
@@ -49,39 +50,25 @@ async function running(uuid: string): Promise<string> {
   });
 }
 
-interface ListenedNotification {
-  priority: string;
-  publisher_id: string;
-  event_type: string;
-  request_id: string | null;
-  auth_token: string | null;
-  message_id: string;
-  timestamp: string;
-  payload: { 'nova_object.version': string; 'nova_object.data': Record<string, unknown> };
-  nova: { class?: string; version?: string; uuid?: string; state?: string; flavor_memory_mb?: number | null; fault?: string | null; error?: string };
-}
-
-/** oslo's notification listener, started (and listening) before anything is sent; resolves when it has `count`. */
-async function listen(count: number): Promise<{ heard: Promise<ListenedNotification[]> }> {
-  const child = spawn(DEBIAN_PYTHON, [PEER, 'listen', vhost.url, String(count), '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await eventually('the oslo listener to listen', () => (stderr.includes('listening') ? true : child.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined));
-  return { heard: once(child, 'exit').then(() => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as ListenedNotification)) };
-}
-
 test("Nova's ComputeAPI casts build_and_run_instance: the guest runs, and oslo's listener gets start and end that Nova's objects accept", async () => {
   const instance = newInstance();
-  const { heard } = await listen(2);
+  const { heard } = await listen(vhost.url, 2);
   const sent = await peer('cast', vhost.url, HOST, instance.uuid, String(instance.id), CACHED_IMAGE_ID);
   const domain = await running(instance.uuid);
   const [start, end] = await heard;
 
   for (const notification of [start!, end!]) {
     expect(notification).toMatchObject({ priority: 'INFO', publisher_id: `nova-compute:${HOST}`, request_id: sent['request_id'], auth_token: null });
-    expect(notification.nova).toEqual({ class: 'InstanceCreatePayload', version: '1.12', uuid: instance.uuid, state: expect.any(String), flavor_memory_mb: 64, fault: null });
+    expect(notification.nova).toEqual({
+      class: 'InstanceCreatePayload',
+      version: '1.12',
+      uuid: instance.uuid,
+      state: expect.any(String),
+      task_state: null,
+      power_state: expect.any(String),
+      flavor_memory_mb: 64,
+      fault: null,
+    });
     // oslo's str(timeutils.utcnow()).
     expect(notification.timestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
   }
@@ -110,7 +97,7 @@ test("Nova's ComputeAPI casts build_and_run_instance: the guest runs, and oslo's
 
 test('an instance.create.error reaches the listener as ERROR, with a fault Nova can read', async () => {
   const instance = newInstance();
-  const { heard } = await listen(1);
+  const { heard } = await listen(vhost.url, 1);
   const outcome = await peer('call', vhost.url, HOST, instance.uuid, String(instance.id), CACHED_IMAGE_ID, '0');
   // oslo rebuilds the exception as a subclass of Nova's own, renamed with _Remote.
   expect(outcome).toMatchObject({ exception: 'BuildAbortException_Remote', module: 'nova.exception_Remote' });

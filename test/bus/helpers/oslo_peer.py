@@ -15,9 +15,10 @@ Usage: /usr/bin/python3 oslo_peer.py COMMAND TRANSPORT_URL HOST ...
   declare URL HOST OPTIONS                  what nova-compute's RPC server (topic compute, server HOST) and
                                             its notifier declare, with OPTIONS (JSON: [oslo_messaging_rabbit]
                                             option -> value); runs until stdin closes
-  listen URL COUNT TIMEOUT                  oslo's notification listener on versioned_notifications: prints
-                                            one JSON line per notification (with Nova's own verdict on its
-                                            payload), exits after COUNT of them or TIMEOUT seconds
+  listen URL COUNT TIMEOUT [TOPIC]          oslo's notification listener on TOPIC (versioned_notifications):
+                                            prints one JSON line per notification (its context, and Nova's
+                                            own verdict on its payload), exits after COUNT of them or TIMEOUT
+                                            seconds
 
 Nova's configuration is the global oslo.config CONF (a private ConfigOpts makes cast() fail with
 NoSuchOptError oslo_messaging_metrics), read from a temporary file.
@@ -236,7 +237,7 @@ def allow_empty_construction(classes):
             cls.__init__ = init
 
 
-def listen(url, count, timeout):
+def listen(url, count, timeout, topic='versioned_notifications'):
     conf = configure(url)
     import oslo_messaging as messaging
     from nova.notifications.objects import exception as exception_notification  # noqa: F401 (registers the payloads)
@@ -257,10 +258,12 @@ def listen(url, count, timeout):
                            'uuid': obj.uuid, 'state': obj.state, 'flavor_memory_mb': obj.flavor.memory_mb
                            if obj.obj_attr_is_set('flavor') else None,
                            'fault': obj.fault.exception if obj.obj_attr_is_set('fault') and obj.fault else None}
+                if obj.obj_attr_is_set('task_state'):
+                    verdict.update(task_state=obj.task_state, power_state=obj.power_state)
             except Exception as error:
                 verdict = {'error': '%s: %s' % (type(error).__name__, error)}
             line = {'priority': priority, 'publisher_id': publisher_id, 'event_type': event_type,
-                    'request_id': ctxt.get('request_id'), 'auth_token': ctxt.get('auth_token'),
+                    'request_id': ctxt.get('request_id'), 'auth_token': ctxt.get('auth_token'), 'context': ctxt,
                     'message_id': metadata.get('message_id'), 'timestamp': metadata.get('timestamp'),
                     'nova': verdict, 'payload': payload}
             with lock:
@@ -278,7 +281,7 @@ def listen(url, count, timeout):
 
     transport = messaging.get_notification_transport(conf)
     listener = messaging.get_notification_listener(
-        transport, [messaging.Target(topic='versioned_notifications')], [Endpoint()], executor='threading')
+        transport, [messaging.Target(topic=topic)], [Endpoint()], executor='threading')
     listener.start()
     sys.stderr.write('listening\n')
     sys.stderr.flush()
@@ -290,7 +293,7 @@ def listen(url, count, timeout):
 if __name__ == '__main__':
     command, args = sys.argv[1], sys.argv[2:]
     if command == 'listen':
-        listen(args[0], int(args[1]), float(args[2]))
+        listen(args[0], int(args[1]), float(args[2]), *args[3:])
     else:
         {'cast': cast, 'call': call, 'lifecycle': lifecycle, 'unsupported': unsupported, 'declare': declare}[command](*args)
     # oslo's threads (heartbeats, metrics) must not hold the interpreter open.
