@@ -31,6 +31,8 @@ let plane: ControlPlane;
 let dir: string;
 let host: ComputeHost;
 const cleanups: (() => Promise<unknown>)[] = [];
+/** Whether the test got to its end: the daemon's log is kept when it did not. */
+let passed = false;
 
 beforeAll(async () => {
   plane = await startControlPlane();
@@ -52,7 +54,11 @@ beforeAll(async () => {
 }, CONTROL_PLANE_START_MS);
 
 afterAll(async () => {
-  if (process.env['KEEP_LOG']) writeFileSync('/tmp/notify-daemon.log', host?.stderr ?? '');
+  if (!passed) {
+    const kept = join(os.tmpdir(), `nova-spawnd-notify-cp-${SUFFIX}.log`);
+    writeFileSync(kept, host?.stderr ?? '');
+    console.warn(`the daemon's log is kept in ${kept}`);
+  }
   try {
     if (host) await host.retire();
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -143,4 +149,5 @@ test("create, stop and delete through nova-api: Nova's notifications in Nova's o
   const fields = new Set([...Object.keys(ours['nova_object.data']), ...Object.keys(nova['nova_object.data'])]);
   expect(fields.size).toBeGreaterThan(35);
   for (const field of fields) expect({ field, value: ours['nova_object.data'][field] }).toEqual({ field, value: nova['nova_object.data'][field] });
+  passed = true;
 }, 420_000);
