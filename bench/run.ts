@@ -6,6 +6,7 @@ import os from 'node:os';
 import { benchBus } from './bus.js';
 import { benchConfigDrive } from './configdrive.js';
 import { benchMetadataApi } from './metadata-api.js';
+import { benchServerCreate } from './server-create.js';
 import { benchSpawn } from './spawn.js';
 
 const suites: Record<string, (quick: boolean) => Promise<string>> = {
@@ -13,6 +14,7 @@ const suites: Record<string, (quick: boolean) => Promise<string>> = {
   bus: benchBus,
   spawn: benchSpawn,
   'metadata-api': benchMetadataApi,
+  'server-create': benchServerCreate,
 };
 
 async function main(): Promise<void> {
