@@ -422,7 +422,7 @@ async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts):
 }
 
 /** SIGTERM (the daemon finishes its builds and exits), then SIGKILL if it has not within 30 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -432,7 +432,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Until the daemon has declared `queue` (it consumes once it has); fails if the daemon exits first. */
-async function waitForQueue(client: ChannelModel, queue: string, exited: Promise<number | null>): Promise<void> {
+export async function waitForQueue(client: ChannelModel, queue: string, exited: Promise<number | null>): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   for (let attempt = 0; ; attempt++) {

@@ -8,12 +8,14 @@ import { benchConfigDrive } from './configdrive.js';
 import { benchMetadataApi } from './metadata-api.js';
 import { benchServerCreate } from './server-create.js';
 import { benchSpawn } from './spawn.js';
+import { benchSpawnDelete } from './spawn-delete.js';
 
 const suites: Record<string, (quick: boolean) => Promise<string>> = {
   configdrive: benchConfigDrive,
   bus: benchBus,
   spawn: benchSpawn,
   'metadata-api': benchMetadataApi,
+  'spawn-delete': benchSpawnDelete,
   'server-create': benchServerCreate,
 };
 
