@@ -226,7 +226,7 @@ export async function remove(plane: ControlPlane, url: string, headers: Record<s
 
 /** What cell1's database of the control plane (sqlite) holds: read-only queries. */
 export async function novaDb(plane: ControlPlane, sql: string, ...params: string[]): Promise<unknown[][]> {
-  const database = /connection = sqlite:\/\/\/(.*nova\.sqlite)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
+  const database = /connection = sqlite:\/\/\/(.*nova\.sqlite)(\?.*)?$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
   const { stdout } = await execFileAsync('/usr/bin/python3', [
     '-c',
     'import json, sqlite3, sys; c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True); print(json.dumps(c.execute(sys.argv[2], sys.argv[3:]).fetchall()))',
