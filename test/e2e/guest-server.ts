@@ -42,9 +42,25 @@ export const GUEST_HOST_START_MS = Math.max(CONTROL_PLANE_START_MS, INSTALL_TIME
  */
 export async function newGuestHost(name: string, prefix: string, extra: Record<string, Record<string, string>> = {}): Promise<GuestHost> {
   const [plane, guest] = await Promise.all([startControlPlane(), ensureLibvirtd().then(() => ensureGuestImage())]);
+  await retireStaleGuestHosts(plane);
   const dir = guestStateDir(prefix);
   const config = writeGuestHostConfig(plane, name, dir, extra);
   return { plane, guest, dir, config, host: new ComputeHost(plane, name, config), cleanups: [] };
+}
+
+/**
+ * Every guest host is a node named by libvirt's hostname, and placement refuses a second provider of that
+ * name: a host a crashed run left behind (its service down) would make every server NoValidHost. Its service
+ * record goes, and with it its compute node and provider.
+ */
+async function retireStaleGuestHosts(plane: ControlPlane): Promise<void> {
+  const node = (await virsh('hostname')).trim();
+  const api = { 'OpenStack-API-Version': 'compute 2.53' };
+  const { hypervisors } = (await getJson(`${plane.compute_url}/os-hypervisors/detail`, plane, api)) as { hypervisors: { hypervisor_hostname: string; state: string; service: { id: string; host: string } }[] };
+  for (const stale of hypervisors.filter((hypervisor) => hypervisor.hypervisor_hostname === node && hypervisor.state === 'down')) {
+    console.warn(`removing the stale compute host ${stale.service.host} (node ${node}, down) left by an earlier run`);
+    await remove(plane, `${plane.compute_url}/os-services/${stale.service.id}`, api);
+  }
 }
 
 /**
