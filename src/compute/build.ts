@@ -46,6 +46,7 @@ import type { ComputeTaskApi } from '../conductor/compute-task-api.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger, LogContext } from '../log.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
+import { isJsonObject } from '../nova/json-fields.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
@@ -54,12 +55,11 @@ import { BuildRescheduled, OperationFailed } from './operation-failed.js';
 import type { SpawnResult } from './spawn-result.js';
 import type { Builder } from './compute-manager.js';
 import type { SpawnAttempt, Spawner } from './spawner.js';
+import { POWER_STATE } from './driver.js';
 
 /** wrap_instance_event(prefix='compute') on _do_build_and_run_instance. */
 export const BUILD_EVENT = 'compute__do_build_and_run_instance';
 
-/** nova.compute.power_state.RUNNING. */
-const RUNNING = 1;
 export interface NovaBuildDeps {
   conductor: ConductorApi;
   /** Where a build that failed here is rescheduled. */
@@ -103,10 +103,6 @@ const TASK_STATE_REACHED: Readonly<Record<string, Reached>> = {
  * is the same for every host.
  */
 const REQUEST_FAULTS = new Set(['ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidComputeRequest', 'InvalidNetworkInfoError', 'InvalidAddressError']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The Builder of a compute service of a control plane: Nova's build around `pipeline`. */
 export class NovaBuild implements Builder {
@@ -219,7 +215,7 @@ class Build {
 
     if (reached < Reached.Active) {
       // _update_instance_after_spawn: configdrive.update_instance before launched_at is set.
-      const changes: Record<string, FieldValue> = { power_state: RUNNING, vm_state: 'active', task_state: null };
+      const changes: Record<string, FieldValue> = { power_state: POWER_STATE.RUNNING, vm_state: 'active', task_state: null };
       if (result.drive !== 'none' && !this.instance.get('config_drive')) changes['config_drive'] = 'True';
       changes['launched_at'] = novaDateTime(this.now());
       await this.save(changes, ['spawning']);
@@ -300,7 +296,7 @@ class Build {
     if (typeof cause === 'string' && REQUEST_FAULTS.has(cause)) return null;
     const filterProperties = this.cast.args['filter_properties'];
     const hostList = this.cast.args['host_list'];
-    if (!isRecord(filterProperties) || !isRecord(filterProperties['retry'])) return null;
+    if (!isJsonObject(filterProperties) || !isJsonObject(filterProperties['retry'])) return null;
     return Array.isArray(hostList) && hostList.length > 0 ? hostList : null;
   }
 

@@ -37,6 +37,7 @@ import { novaDateTime, WireObject } from '../nova/wire-object.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from './driver.js';
 import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, type BookkeepingDeps } from './instance-bookkeeping.js';
 import type { OperationFailed } from './operation-failed.js';
+import { powerOffValues, type PowerOffTimes } from './local-lifecycle.js';
 import type { SpawnAttempt } from './spawner.js';
 
 /** wrap_instance_event(prefix='compute'): "compute_" + the manager's method. */
@@ -72,15 +73,12 @@ export interface LifecycleNotification {
   error?: OperationFailed;
 }
 
-export interface NovaLifecycleDeps extends BookkeepingDeps {
+/** With [DEFAULT] shutdown_timeout and [compute] shutdown_retry_interval for every stop. */
+export interface NovaLifecycleDeps extends BookkeepingDeps, PowerOffTimes {
   driver: Pick<InstanceDriver, 'destroy' | 'powerOff' | 'powerOn' | 'reboot' | 'powerState'>;
   placement: Pick<PlacementClient, 'deleteAllocations'>;
   /** Updated after a delete changed the usage, as _complete_deletion's _update_resource_tracker. */
   nodes: Pick<ComputeNodeKeeper, 'update'>;
-  /** [DEFAULT] shutdown_timeout: seconds a clean stop waits for the guest to power itself off. */
-  shutdownTimeoutS: number;
-  /** [compute] shutdown_retry_interval: seconds between the ACPI requests of a clean stop. */
-  shutdownRetryIntervalS: number;
   /**
    * Called where Nova sends its versioned notifications, given only when they are enabled (Nova's
    * rpc.if_notifications_enabled: without them nothing is loaded for a payload). A failure of it, or of
@@ -267,12 +265,11 @@ export class NovaLifecycle {
     await book.eventFinish(event, null);
   }
 
-  /** _get_power_off_values: the image's os_shutdown_timeout (system_metadata) wins over the option. */
+  /** _get_power_off_values with the image's os_shutdown_timeout, which the instance keeps in system_metadata. */
   private powerOffOptions(instance: WireObject, cleanShutdown: boolean): PowerOffOptions {
-    if (!cleanShutdown) return { timeoutS: 0, retryIntervalS: 0 };
     const systemMetadata = instance.get('system_metadata') as Record<string, unknown> | null | undefined;
     const fromImage = Number.parseInt(String(systemMetadata?.['image_os_shutdown_timeout'] ?? ''), 10);
-    return { timeoutS: Number.isNaN(fromImage) ? this.deps.shutdownTimeoutS : fromImage, retryIntervalS: this.deps.shutdownRetryIntervalS };
+    return powerOffValues(this.deps, cleanShutdown, Number.isNaN(fromImage) ? null : fromImage);
   }
 
   /** _get_power_state: the driver's NOSTATE stands for a domain that is not there. */

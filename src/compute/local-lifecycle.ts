@@ -6,13 +6,22 @@
  */
 import type { InstanceCast } from '../nova/compute-casts.js';
 import type { Lifecycle } from './compute-manager.js';
-import type { InstanceDriver, RebootType } from './driver.js';
+import type { InstanceDriver, PowerOffOptions, RebootType } from './driver.js';
 
 export interface PowerOffTimes {
   /** [DEFAULT] shutdown_timeout (60 s). */
   shutdownTimeoutS: number;
   /** [compute] shutdown_retry_interval (10 s). */
   shutdownRetryIntervalS: number;
+}
+
+/**
+ * _get_power_off_values: a clean stop waits the image's os_shutdown_timeout when it has one, else [DEFAULT]
+ * shutdown_timeout, asking again every retry interval; an unclean one neither waits nor asks again.
+ */
+export function powerOffValues(times: PowerOffTimes, cleanShutdown: boolean, imageTimeoutS: number | null = null): PowerOffOptions {
+  if (!cleanShutdown) return { timeoutS: 0, retryIntervalS: 0 };
+  return { timeoutS: imageTimeoutS ?? times.shutdownTimeoutS, retryIntervalS: times.shutdownRetryIntervalS };
 }
 
 export class LocalLifecycle implements Lifecycle {
@@ -26,9 +35,7 @@ export class LocalLifecycle implements Lifecycle {
   }
 
   stop(target: InstanceCast, cleanShutdown: boolean): Promise<void> {
-    // _get_power_off_values: an unclean stop neither waits nor asks again.
-    const { shutdownTimeoutS, shutdownRetryIntervalS } = this.times;
-    return this.driver.powerOff(target.uuid, cleanShutdown ? { timeoutS: shutdownTimeoutS, retryIntervalS: shutdownRetryIntervalS } : { timeoutS: 0, retryIntervalS: 0 });
+    return this.driver.powerOff(target.uuid, powerOffValues(this.times, cleanShutdown));
   }
 
   start(target: InstanceCast): Promise<void> {

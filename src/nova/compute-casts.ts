@@ -10,6 +10,7 @@ import type { OsloMessage } from '../bus/oslo-envelope.js';
 import { checkComputeVersion } from './build-and-run-instance.js';
 import { InvalidComputeRequest } from './invalid-compute-request.js';
 import { childPath, expectList, expectString, Fields } from './json-fields.js';
+import { CANONICAL_UUID } from './validate.js';
 import { MalformedNovaObject, WireObject } from './wire-object.js';
 
 /** An instance as a cast names it: the Instance primitive and the caller's request context. */
@@ -112,10 +113,9 @@ function externalEvent(value: unknown, path: string): ExternalEvent {
   return { instance_uuid: expectUuid(event.get('instance_uuid'), childPath(path, 'instance_uuid')), name: expectString(event.get('name'), childPath(path, 'name')), status: text('status'), tag: text('tag') };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/** As a build's instance uuid: the canonical form instance directories and domains are named by. */
 function expectUuid(value: unknown, path: string): string {
   const text = expectString(value, path);
-  if (!UUID.test(text)) throw new InvalidComputeRequest(path, value, 'must be a UUID');
+  if (!CANONICAL_UUID.test(text)) throw new InvalidComputeRequest(path, value, 'is not a UUID in canonical form (lowercase 8-4-4-4-12 hex)');
   return text;
 }
