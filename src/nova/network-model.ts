@@ -52,6 +52,8 @@ function hydrateVif(value: unknown, path: string): Vif {
     details: details === null ? {} : expectObject(details, fields.at('details')),
     meta: meta(fields, VIF_KEYS),
     active: expectBoolean(active, fields.at('active')),
+    delegate_create: expectBoolean(fields.raw('delegate_create') ?? false, fields.at('delegate_create')),
+    preserve_on_delete: expectBoolean(fields.raw('preserve_on_delete') ?? false, fields.at('preserve_on_delete')),
   };
 }
 

@@ -81,6 +81,10 @@ export interface Vif {
   details: Record<string, unknown>;
   meta: Record<string, unknown>;
   active: boolean;
+  /** os-vif creates the port (OVS: the switch port for a tap libvirt makes); Neutron's VIFs all say true. */
+  delegate_create: boolean;
+  /** A port the user passed in: unbound, not deleted, when the instance goes. */
+  preserve_on_delete: boolean;
 }
 
 /** A tagged device for meta_data.json `devices` (nova.objects.virt_device_metadata). */

@@ -39,6 +39,8 @@ export function vif(fields: Partial<Vif> & { subnets: Subnet[]; networkMeta?: Re
     details: {},
     meta: {},
     active: true,
+    delegate_create: false,
+    preserve_on_delete: false,
     ...rest,
   };
 }

@@ -37,6 +37,8 @@ function asModel(vif: any): Vif {
     details: vif.details,
     meta: vif.meta,
     active: vif.active,
+    delegate_create: vif.delegate_create,
+    preserve_on_delete: vif.preserve_on_delete,
   };
 }
 

@@ -53,6 +53,8 @@ export const OVS_VIF: Vif = {
   details: { port_filter: true, ovs_hybrid_plug: false },
   meta: {},
   active: true,
+  delegate_create: false,
+  preserve_on_delete: false,
 };
 
 export const SRIOV_VIF: Vif = {
@@ -65,6 +67,8 @@ export const SRIOV_VIF: Vif = {
   details: { vlan: '1000' },
   meta: {},
   active: false,
+  delegate_create: false,
+  preserve_on_delete: false,
 };
 
 /** Everything nova_wire_body.py's "full" instance carries, as the daemon must see it. */

@@ -45,6 +45,8 @@ describe('plain spawn requests', () => {
             devname: 'tap1e2d3c4b-5a',
             vnic_type: 'normal',
             active: true,
+            delegate_create: false,
+            preserve_on_delete: false,
             details: { port_filter: true },
             meta: {},
             network: {

@@ -36,6 +36,8 @@ export function vif(fields: Partial<Vif> & { bridge?: string | null; mtu?: unkno
     details: {},
     meta: {},
     active: true,
+    delegate_create: false,
+    preserve_on_delete: false,
     ...rest,
   };
 }
