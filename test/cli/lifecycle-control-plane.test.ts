@@ -317,7 +317,9 @@ async function actions(id: string): Promise<Action[]> {
     const seen = await actionsOnce(id);
     const lost = logOf(id).filter((line) => line.includes('event_finish_with_failure failed') && line.includes('database is locked')).length;
     const unfinished = seen.flatMap((action) => action.events).filter((event) => event.result === null).length;
-    if (unfinished > lost) return undefined;
+    // An action nova-api recorded whose cast the daemon has not taken yet has no event at all: with two casts
+    // in flight, the server may be ACTIVE again before the second one starts.
+    if (unfinished > lost || seen.some((action) => action.events.length === 0)) return undefined;
     if (unfinished > 0) console.warn(`${unfinished} event(s) of ${id} left unfinished by a locked database`);
     return seen.map((action) => ({ ...action, events: action.events.map((event) => ({ ...event, result: event.result ?? 'unfinished (database is locked)' })) }));
   }, 30_000, 1_000);
