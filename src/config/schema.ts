@@ -143,6 +143,12 @@ export interface NovaConfig {
     ssl_cert_file: string;
     ssl_key_file: string;
   };
+  /** nova-spawnd's own options: nothing in Nova matches them. */
+  nova_spawnd: {
+    metrics_enabled: boolean;
+    metrics_listen: string;
+    metrics_listen_port: number;
+  };
 }
 
 export type SectionName = keyof NovaConfig;
@@ -510,6 +516,19 @@ export const schema: Schema = {
     ssl_ca_file: option(stringType(), '', 'CA certificates file for verifying the broker (TLS).', { deprecated: [{ name: 'kombu_ssl_ca_certs' }] }),
     ssl_cert_file: option(stringType(), '', 'Client certificate file (TLS).', { deprecated: [{ name: 'kombu_ssl_certfile' }] }),
     ssl_key_file: option(stringType(), '', 'Client private key file (TLS).', { deprecated: [{ name: 'kombu_ssl_keyfile' }] }),
+  },
+  nova_spawnd: {
+    metrics_enabled: option(
+      booleanType,
+      true,
+      'Serve Prometheus metrics at /metrics and the health check at /healthz on metrics_listen:metrics_listen_port.',
+    ),
+    metrics_listen: option(
+      stringType(),
+      '127.0.0.1',
+      'IP address on which the metrics and health endpoint listens. Only the host itself by default: the metrics name instances and hosts.',
+    ),
+    metrics_listen_port: option(portType, 9779, 'Port on which the metrics and health endpoint listens.'),
   },
 };
 
