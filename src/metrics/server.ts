@@ -1,0 +1,80 @@
+/**
+ * The operator's listener ([nova_spawnd] metrics_listen:metrics_listen_port): GET /metrics in Prometheus's
+ * text format, GET /healthz as JSON (200 when every component answers, 503 naming those that do not).
+ */
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NovaConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Health } from './health.js';
+import type { PrometheusMetrics } from './prometheus.js';
+
+export interface MetricsServerOptions {
+  listen: string;
+  port: number;
+  metrics: Pick<PrometheusMetrics, 'exposition'>;
+  health: Pick<Health, 'report'>;
+  log: Logger;
+}
+
+export interface MetricsServer {
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** [nova_spawnd] metrics_enabled. */
+export function metricsEnabled(config: Pick<NovaConfig, 'nova_spawnd'>): boolean {
+  return config.nova_spawnd.metrics_enabled;
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(head ? undefined : body);
+}
+
+async function answer(path: string, method: string, res: ServerResponse, options: MetricsServerOptions): Promise<void> {
+  const head = method === 'HEAD';
+  if (path !== '/metrics' && path !== '/healthz') return send(res, 404, 'text/plain; charset=utf-8', 'Not found: /metrics and /healthz are served here.\n', head);
+  if (method !== 'GET' && !head) {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', `Method ${method} not allowed.\n`, false);
+  }
+  if (path === '/metrics') {
+    const { contentType, body } = await options.metrics.exposition();
+    return send(res, 200, contentType, body, head);
+  }
+  const report = await options.health.report();
+  send(res, report.healthy ? 200 : 503, 'application/json', `${JSON.stringify({ status: report.healthy ? 'ok' : 'failing', checks: report.checks })}\n`, head);
+}
+
+/** Listens; rejects when the address cannot be bound (in use, not an address of this host). */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { log } = options;
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    answer(path, req.method ?? 'GET', res, options).catch((error: unknown) => {
+      log.error(`metrics request failed: ${error instanceof Error ? error.message : String(error)}`, { path });
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error.\n', false);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => log.error(`metrics server error: ${error.message}`));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    address,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
