@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import amqp, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import type { Logger } from '../log.js';
+import type { BrokerMetrics } from '../metrics/metrics.js';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import type { BrokerOptions } from './bus-options.js';
 import { ConnectionLost } from './connection-lost.js';
@@ -32,6 +33,8 @@ export interface BrokerConnectionOptions extends BrokerOptions {
   log: Logger;
   /** Runs on every new connection; if it throws, the connection is dropped and retried like a lost one. */
   setup: (session: BrokerSession) => Promise<void>;
+  /** Told when the connection comes up (its setup done) and goes down. */
+  metrics?: BrokerMetrics;
 }
 
 export const DEFAULT_RECONNECT: Backoff = { initialMs: 1000, maxMs: 30_000, jitter: 0.2 };
@@ -45,6 +48,8 @@ export class BrokerConnection {
   private current: BrokerSession | null = null;
   /** Whether `current` has completed its setup. */
   private established = false;
+  /** Whether a connection was ever set up: the next one is a reconnect. */
+  private wasEstablished = false;
   private generation = 0;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | null = null;
@@ -61,6 +66,11 @@ export class BrokerConnection {
 
   get session(): BrokerSession | null {
     return this.current;
+  }
+
+  /** Whether a connection is up and its setup done: what the health check asks. */
+  get isConnected(): boolean {
+    return this.current !== null && this.established;
   }
 
   /** Resolves with the first session that has completed its setup. */
@@ -116,11 +126,15 @@ export class BrokerConnection {
         }
         failures = 0;
         this.established = true;
+        this.options.metrics?.connected(true);
+        if (this.wasEstablished) this.options.metrics?.reconnected();
+        this.wasEstablished = true;
         log.info(`connected to ${describeBroker(broker)}`, { connection: this.options.name, generation: session.generation });
         for (const resolve of this.waiters.splice(0)) resolve(session);
         const error = await closed;
         this.current = null;
         this.established = false;
+        this.options.metrics?.connected(false);
         if (this.stopping.signal.aborted) break;
         log.warning(`connection to ${describeBroker(broker)} lost${error ? `: ${error.message}` : ''}; reconnecting`, { connection: this.options.name });
       } catch (error) {

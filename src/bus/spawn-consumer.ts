@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
 import type { ComputeManager, InstanceOperation, OperationOutcome } from '../compute/compute-manager.js';
 import type { Logger, LogContext } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { BUILD_AND_RUN_INSTANCE } from '../nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
@@ -75,6 +76,8 @@ export interface SpawnConsumerDeps {
   queries?: Readonly<Record<string, (args: Record<string, unknown>) => Promise<unknown>>>;
   log: Logger;
   now?: () => Date;
+  /** Dead letters by reason; default none. */
+  metrics?: Pick<Metrics, 'deadLetter'>;
 }
 
 /**
@@ -360,6 +363,7 @@ export class SpawnConsumer {
           if (!(error instanceof RangeError)) throw error;
           await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, copiedProperties(delivery, ours, false));
         }
+        this.deps.metrics?.deadLetter(rejection.reason);
         this.deps.log.info(`dead-lettered to ${DEAD_LETTER_EXCHANGE}`, { ...fate.log, reason: rejection.reason });
       },
     };

@@ -6,6 +6,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ComputeManager } from '../compute/compute-manager.js';
 import type { LifecycleNotification } from '../compute/lifecycle.js';
 import type { Logger } from '../log.js';
+import { NO_METRICS, type Metrics } from '../metrics/metrics.js';
 import type { Backoff } from '../backoff.js';
 import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
 import type { BusOptions } from './bus-options.js';
@@ -36,6 +37,8 @@ export interface SpawnDaemonDeps {
   queries?: SpawnConsumerDeps['queries'];
   log: Logger;
   now?: () => Date;
+  /** Broker connection states and dead letters; default none. */
+  metrics?: Metrics;
 }
 
 export class SpawnDaemon {
@@ -56,6 +59,7 @@ export class SpawnDaemon {
   ) {
     const { bus } = options;
     const log = deps.log;
+    const metrics = deps.metrics ?? NO_METRICS;
     this.fanoutQueue = fanoutQueueName();
     this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue, maxAttempts: deps.compute.maxAttempts });
     const common = {
@@ -63,7 +67,7 @@ export class SpawnDaemon {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
     const shared = bus.notificationBroker === bus.rpc;
-    this.rpc = new BrokerConnection({ ...bus.rpc, ...common, name: `nova-spawnd:${bus.host}`, log: log.child('rpc'), setup: (session) => this.setup(session, shared) });
+    this.rpc = new BrokerConnection({ ...bus.rpc, ...common, name: `nova-spawnd:${bus.host}`, log: log.child('rpc'), metrics: metrics.broker('rpc'), setup: (session) => this.setup(session, shared) });
     this.notifications = shared
       ? null
       : new BrokerConnection({
@@ -71,6 +75,7 @@ export class SpawnDaemon {
           ...common,
           name: `nova-spawnd:${bus.host}:notifications`,
           log: log.child('notifications'),
+          metrics: metrics.broker('notifications'),
           setup: async (session) => {
             const channel = await session.model.createChannel();
             await declareTopology(channel, this.notifier.topology());
@@ -91,6 +96,7 @@ export class SpawnDaemon {
         ...(deps.queries ? { queries: deps.queries } : {}),
         notify: this.notifier.enabled ? (event) => this.notifier.instanceCreate(event) : null,
         log: log.child('consumer'),
+        metrics,
         ...(deps.now ? { now: deps.now } : {}),
       },
     );
@@ -113,6 +119,14 @@ export class SpawnDaemon {
    */
   notifyInstanceAction(notification: LifecycleNotification): Promise<void> {
     return this.notifier.instanceAction(notification);
+  }
+
+  /** The health check's probe: throws naming the broker connection(s) not up. */
+  checkBrokers(): void {
+    const down = [['rpc', this.rpc] as const, ['notifications', this.notifications] as const]
+      .filter(([, connection]) => connection !== null && !connection.isConnected)
+      .map(([name]) => name);
+    if (down.length > 0) throw new Error(`not connected to the ${down.join(' and ')} broker`);
   }
 
   /** Deliveries being handled now. */
