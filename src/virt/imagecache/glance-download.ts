@@ -1,13 +1,17 @@
 /**
  * Streams an image from Glance (`GET /v2/images/{id}/file`) into a file, trying the api_servers in order,
  * and checks the bytes against the image's metadata as they arrive. Memory use does not depend on the
- * image's size: each chunk is hashed and written before the next is read.
+ * image's size: each chunk is hashed and written before the next is read. A download logs its size as it
+ * starts, its progress every few seconds, and its duration and rate at the end; its bytes are counted in the
+ * metrics as they arrive, and a listener (the spawn command's progress bar) may watch them.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { DownloadProgress, formatBytes } from './download-progress.js';
 import { ImageChecksumMismatch } from './errors/image-checksum-mismatch.js';
 import { ImageDownloadFailed } from './errors/image-download-failed.js';
 import { ImageNotFound } from './errors/image-not-found.js';
@@ -24,7 +28,19 @@ export interface DownloadRequest {
   /** A server that sends nothing for this long is given up on (the next one is tried). */
   idleTimeoutMs: number;
   log: Logger;
+  metrics: Pick<Metrics, 'imageBytesDownloaded'>;
+  /** Told of the bytes received so far, as they arrive. */
+  listener?: DownloadListener | undefined;
 }
+
+/** Watches a download as its bytes arrive (the spawn command's progress bar). */
+export interface DownloadListener {
+  /** `received` bytes of image `imageId` so far, of `size` (null when unknown); restarts at 0 with another server. */
+  progress(imageId: string, received: number, size: number | null): void;
+}
+
+/** How often a download in progress logs how far it is. */
+const PROGRESS_EVERY_MS = 5000;
 
 /** A server's failure after which the next server may do better. */
 class ServerFailed extends Error {}
@@ -52,7 +68,7 @@ function requestImage(url: URL, authToken: string | null, idleTimeoutMs: number)
 }
 
 /** Writes the body to `target` (truncating what an earlier server left) and returns its size and digest. */
-async function receiveBody(response: IncomingMessage, target: string, algorithm: string | null): Promise<{ size: number; digest: string | null }> {
+async function receiveBody(response: IncomingMessage, target: string, algorithm: string | null, report: (bytes: number) => void): Promise<{ size: number; digest: string | null }> {
   const hash = algorithm === null ? null : createHash(algorithm);
   const handle = await open(target, 'w');
   let size = 0;
@@ -70,6 +86,7 @@ async function receiveBody(response: IncomingMessage, target: string, algorithm:
       hash?.update(next.value);
       await handle.writeFile(next.value);
       size += next.value.length;
+      report(next.value.length);
     }
   } finally {
     await handle.close();
@@ -97,7 +114,17 @@ async function downloadFrom(url: URL, request: DownloadRequest, target: string, 
     throw new ImageDownloadFailed(imageId, [...attempts, line], false);
   }
   const digest = expectedDigest(expected, header(response, 'content-md5'));
-  const body = await receiveBody(response, target, digest?.nodeAlgorithm ?? null);
+  const length = Number(header(response, 'content-length') ?? Number.NaN);
+  const progress = new DownloadProgress(Number.isSafeInteger(length) ? length : (expected?.size ?? null), Date.now, PROGRESS_EVERY_MS);
+  const context = { image: imageId, url: url.toString() };
+  request.log.info(`downloading image: ${progress.size === null ? 'size unknown' : formatBytes(progress.size)}`, { ...context, bytes: progress.size ?? undefined });
+  request.listener?.progress(imageId, 0, progress.size);
+  const body = await receiveBody(response, target, digest?.nodeAlgorithm ?? null, (bytes) => {
+    request.metrics.imageBytesDownloaded(bytes);
+    if (progress.add(bytes)) request.log.info(`downloading image: ${progress.describe()}`, context);
+    request.listener?.progress(imageId, progress.received, progress.size);
+  });
+  request.log.info(`image downloaded: ${progress.summary()}`, { ...context, bytes: body.size, seconds: Number(progress.elapsedSeconds.toFixed(3)) });
   if (expected?.size != null && body.size !== expected.size) {
     throw new ImageChecksumMismatch(imageId, url.toString(), 'size', String(expected.size), String(body.size));
   }
@@ -112,7 +139,6 @@ export async function downloadImage(request: DownloadRequest, target: string): P
   for (const server of request.apiServers) {
     const url = imageFileUrl(server, request.imageId);
     try {
-      request.log.info('downloading image', { image: request.imageId, url: url.toString() });
       await downloadFrom(url, request, target, attempts);
       return;
     } catch (error) {

@@ -7,12 +7,13 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLogger, type Logger } from '../../log.js';
+import { NO_METRICS, type Metrics } from '../../metrics/metrics.js';
 import type { RequestContext } from '../../nova/spawn-request.js';
 import { baseDirectory, cacheFileName, ephemeralCacheFileName, swapCacheFileName } from './cache-names.js';
 import { runDiskCommand } from './disk-command.js';
 import { ephemeralCommands, swapCommands } from './blank-disks.js';
 import { ImageNotFound } from './errors/image-not-found.js';
-import { downloadImage } from './glance-download.js';
+import { downloadImage, type DownloadListener } from './glance-download.js';
 import { checkApiServer } from './glance-url.js';
 import type { ExpectedImage } from './image-digest.js';
 import { inspectCachedImage, inspectImage, type UsableDiskInfo } from './image-inspection.js';
@@ -34,6 +35,10 @@ export interface ImageCacheOptions {
   /** A Glance server that sends nothing for this long is given up on. Default 60 s. */
   downloadIdleTimeoutMs?: number;
   log?: Logger;
+  /** Hits, misses and bytes downloaded; default none. */
+  metrics?: Pick<Metrics, 'imageCache' | 'imageBytesDownloaded'>;
+  /** Watches every download (the spawn command's progress bar). */
+  downloadListener?: DownloadListener;
 }
 
 /** An image in the cache, as qemu-img sees it (the format probed from the content, never Glance's disk_format). */
@@ -52,6 +57,8 @@ export class ImageCache {
   private readonly apiServers: readonly string[];
   private readonly idleTimeoutMs: number;
   private readonly log: Logger;
+  private readonly metrics: Pick<Metrics, 'imageCache' | 'imageBytesDownloaded'>;
+  private readonly downloadListener: DownloadListener | undefined;
   private readonly images = new SingleFlight<CachedImage>();
   private readonly blanks = new SingleFlight<string>();
 
@@ -61,6 +68,8 @@ export class ImageCache {
     this.apiServers = options.apiServers;
     this.idleTimeoutMs = options.downloadIdleTimeoutMs ?? 60_000;
     this.log = options.log ?? getLogger('nova_spawnd.imagecache');
+    this.metrics = options.metrics ?? NO_METRICS;
+    this.downloadListener = options.downloadListener;
   }
 
   /**
@@ -76,6 +85,7 @@ export class ImageCache {
       // Judged on every use, as Nova does (the rules may have grown since the file was cached); the probe
       // they judge is qemu-img's once per file and process (base-file-probes.ts).
       let info = await inspectCachedImage(imageId, path, claimedFormat);
+      this.metrics.imageCache(info === null ? 'miss' : 'hit');
       if (info === null) {
         await this.fetch(imageId, path, context, expected);
         info = await inspectImage(imageId, path, claimedFormat);
@@ -91,7 +101,7 @@ export class ImageCache {
     await mkdir(this.baseDir, { recursive: true });
     await removeStaleTempFiles(this.baseDir, STALE_TEMP_AGE_MS);
     await publishFile(path, async (temp) => {
-      const request = { imageId, apiServers: this.apiServers, authToken: context.auth_token, expected, idleTimeoutMs: this.idleTimeoutMs, log: this.log };
+      const request = { imageId, apiServers: this.apiServers, authToken: context.auth_token, expected, idleTimeoutMs: this.idleTimeoutMs, log: this.log, metrics: this.metrics, listener: this.downloadListener };
       await downloadImage(request, temp);
       // Refused files never enter the cache (images.fetch_to_raw inspects the .part file).
       await inspectImage(imageId, temp, expected?.disk_format ?? null);

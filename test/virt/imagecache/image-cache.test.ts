@@ -314,3 +314,25 @@ test('kernel and ramdisk are copied into the instance directory from the cache, 
   expect(glance.requestsFor(kernelId)).toHaveLength(1);
   expect(await readdir(instanceDir)).toEqual(['kernel', 'ramdisk']);
 });
+
+test('a download logs its size and its rate, counts its bytes in the metrics as they arrive, and tells a listener; a hit is a hit', async () => {
+  const id = randomUUID();
+  const bytes = randomBytes(2 * MiB + 5);
+  glance.set(id, { kind: 'serve', bytes });
+  const lines: string[] = [];
+  const recorded = { hits: 0, misses: 0, bytes: 0 };
+  const metrics = { imageCache: (result: 'hit' | 'miss') => void (result === 'hit' ? recorded.hits++ : recorded.misses++), imageBytesDownloaded: (n: number) => void (recorded.bytes += n) };
+  const seen: [number, number | null][] = [];
+  const watched = cache({ log: memoryLogger(lines), metrics, downloadListener: { progress: (image, received, size) => void (image === id && seen.push([received, size])) } });
+
+  await watched.ensureImage(id, CONTEXT, expectedFor(bytes));
+  await watched.ensureImage(id, CONTEXT, expectedFor(bytes));
+
+  expect(recorded).toEqual({ hits: 1, misses: 1, bytes: bytes.length });
+  expect(lines.find((line) => line.includes('downloading image'))).toMatch(/^INFO downloading image: 2\.0 MiB .*"bytes":2097157/);
+  expect(lines.find((line) => line.includes('image downloaded'))).toMatch(/^INFO image downloaded: 2\.0 MiB in \d+\.\d s \([\d.]+ [KMG]?i?B\/s\) .*"bytes":2097157/);
+  // From 0 to the whole, never backwards, the size known from Content-Length throughout.
+  expect(seen[0]).toEqual([0, bytes.length]);
+  expect(seen.at(-1)).toEqual([bytes.length, bytes.length]);
+  expect(seen.every(([received], index) => index === 0 || received > seen[index - 1]![0])).toBe(true);
+});
