@@ -31,8 +31,14 @@ export interface BusOptions {
   /** The broker notifications go to (`[oslo_messaging_notifications] transport_url`, else the RPC one). */
   notificationBroker: BrokerOptions;
   queueMode: QueueMode;
-  /** `[DEFAULT] max_concurrent_builds`: builds at a time and the prefetch of each consumer; 0 = unlimited. */
+  /** `[DEFAULT] max_concurrent_builds`: builds at a time; 0 = unlimited. */
   maxConcurrentBuilds: number;
+  /**
+   * `[oslo_messaging_rabbit] rabbit_qos_prefetch_count`: deliveries unacked per consumer; 0 = unlimited. Not
+   * max_concurrent_builds: builds waiting for network-vif-plugged hold their messages, and the
+   * external_instance_event casts carrying those events come on the same queue behind them.
+   */
+  prefetch: number;
   /** Drivers to publish versioned notifications with; empty when Nova would emit none. */
   notificationDrivers: NotificationDriver[];
   /** `[notifications] versioned_notifications_topics`. */
@@ -81,6 +87,7 @@ export function readBusOptions(config: NovaConfig): BusOptions {
       autoDelete: rabbit.amqp_auto_delete,
     },
     maxConcurrentBuilds: config.DEFAULT.max_concurrent_builds,
+    prefetch: rabbit.rabbit_qos_prefetch_count,
     notificationDrivers: notificationDrivers(config),
     notificationTopics: config.notifications.versioned_notifications_topics,
   };

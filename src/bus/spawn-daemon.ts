@@ -173,9 +173,9 @@ export class SpawnDaemon {
     });
     await declareTopology(channel, this.topology);
     if (declareNotifications && this.notifier.enabled) await declareTopology(channel, this.notifier.topology());
-    // Per consumer (RabbitMQ's basic.qos global=false; quorum queues support no other): the build slots
-    // bound the builds across the three queues to max_concurrent_builds.
-    await channel.prefetch(this.options.bus.maxConcurrentBuilds);
+    // Per consumer (RabbitMQ's basic.qos global=false; quorum queues support no other); the build slots, not
+    // the prefetch, bound the builds across the three queues to max_concurrent_builds.
+    await channel.prefetch(this.options.bus.prefetch);
     const tags: string[] = [];
     for (const queue of consumedQueues(this.topology)) {
       const { consumerTag } = await channel.consume(queue, (message) => {
@@ -194,7 +194,8 @@ export class SpawnDaemon {
     this.consuming = { channel, tags };
     this.deps.log.info(`consuming ${consumedQueues(this.topology).join(', ')}`, {
       exchange: this.options.bus.controlExchange,
-      prefetch: this.options.bus.maxConcurrentBuilds,
+      prefetch: this.options.bus.prefetch,
+      max_concurrent_builds: this.options.bus.maxConcurrentBuilds,
     });
   }
 }

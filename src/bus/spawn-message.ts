@@ -51,6 +51,6 @@ function lifecycleOperation(cast: LifecycleCast): InstanceOperation {
     case 'get_console_output':
       return { kind: 'console-output', target: cast.target, tailLength: cast.tailLength };
     case 'external_instance_event':
-      return { kind: 'external-events', events: cast.events };
+      return { kind: 'external-events', targets: cast.targets, events: cast.events };
   }
 }

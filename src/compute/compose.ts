@@ -3,6 +3,7 @@
  * the daemon (or the spawn command) at start with exit 78 and never surfaces at the first message.
  */
 import { mkdir } from 'node:fs/promises';
+import { controlPlaneConfigured } from '../config/control-plane.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadMetadataOptions } from '../metadata/load-options.js';
 import { openMetadataRegistry, type MetadataRegistry } from '../metadata-api/registry.js';
@@ -13,8 +14,9 @@ import { probeHost } from '../virt/host-facts.js';
 import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
 import { parentsOfCreated, syncPath } from '../durable-files.js';
-import { ComputeManager, DEFAULT_RETRY, pipelineBuilder, type Builder, type Lifecycle } from './compute-manager.js';
+import { ComputeManager, DEFAULT_RETRY, pipelineBuilder, type Builder, type Lifecycle, type NetworkEventHandler } from './compute-manager.js';
 import type { InstanceDriver } from './driver.js';
+import { InstanceEvents } from './instance-events.js';
 import { LibvirtDriver } from './libvirt-driver.js';
 import { LocalLifecycle, type PowerOffTimes } from './local-lifecycle.js';
 import { SpawnPipeline } from './spawn-pipeline.js';
@@ -28,6 +30,8 @@ export interface ComposedSpawner {
   connection: LibvirtConnection;
   /** Every instance's metadata record under instances_path, the spawn pipeline's included: what the metadata API serves. */
   registry: MetadataRegistry;
+  /** Where the pipeline waits for network-vif-plugged, which the compute manager delivers. */
+  events: InstanceEvents;
   close(): Promise<void>;
 }
 
@@ -41,10 +45,12 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
   const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });
   const connection = new LibvirtConnection(connectionUri(config.libvirt));
   const registry = await openMetadataRegistry(instancesPath, log.child('metadata'));
+  const events = new InstanceEvents();
   const pipeline = new SpawnPipeline(
     {
       virt,
       metadata,
+      vifPlugging: { timeout: config.DEFAULT.vif_plugging_timeout, fatal: config.DEFAULT.vif_plugging_is_fatal },
       drive: {
         format: config.DEFAULT.config_drive_format,
         force_config_drive: config.DEFAULT.force_config_drive,
@@ -56,6 +62,8 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
       disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: config.DEFAULT.default_ephemeral_format }),
       log: log.child('compute'),
       records: registry,
+      // Only Neutron, through nova-api, sends network-vif-plugged: without a control plane nobody would.
+      events: controlPlaneConfigured(config) ? events : null,
     },
   );
   const driver = new LibvirtDriver(
@@ -63,7 +71,7 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
     { connection, records: registry, log: log.child('driver') },
   );
   const powerOff = { shutdownTimeoutS: config.DEFAULT.shutdown_timeout, shutdownRetryIntervalS: config.compute.shutdown_retry_interval };
-  return { pipeline, driver, powerOff, connection, registry, close: () => connection.close() };
+  return { pipeline, driver, powerOff, connection, registry, events, close: () => connection.close() };
 }
 
 /**
@@ -72,8 +80,8 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
  */
 export function composeComputeManager(
   loaded: LoadedConfig,
-  spawner: Pick<ComposedSpawner, 'pipeline' | 'driver' | 'powerOff'>,
-  nova: { builder: Builder; lifecycle: Lifecycle } | null,
+  spawner: Pick<ComposedSpawner, 'pipeline' | 'driver' | 'powerOff' | 'events'>,
+  nova: { builder: Builder; lifecycle: Lifecycle; network?: NetworkEventHandler } | null,
   log: Logger,
 ): ComputeManager {
   const driver: InstanceDriver = spawner.driver;
@@ -83,6 +91,8 @@ export function composeComputeManager(
       builder: nova?.builder ?? pipelineBuilder(spawner.pipeline),
       lifecycle: nova?.lifecycle ?? new LocalLifecycle(driver, spawner.powerOff),
       driver,
+      events: spawner.events,
+      network: nova?.network ?? null,
       log: log.child('compute'),
     },
   );

@@ -17,6 +17,7 @@ import type { ExternalEvent, InstanceCast } from '../nova/compute-casts.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
 import { BuildSlots } from './build-slots.js';
 import { consoleText } from './console-output.js';
+import { eventKey, InstanceEvents, type EventStatus } from './instance-events.js';
 import type { InstanceDriver, RebootType } from './driver.js';
 import { OperationStopped } from './instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from './operation-failed.js';
@@ -52,7 +53,7 @@ export type InstanceOperation =
   | { kind: 'start'; target: InstanceCast }
   | { kind: 'reboot'; target: InstanceCast; rebootType: RebootType }
   | { kind: 'console-output'; target: InstanceCast; tailLength: number | null }
-  | { kind: 'external-events'; events: ExternalEvent[] };
+  | { kind: 'external-events'; targets: InstanceCast[]; events: ExternalEvent[] };
 
 export type OperationOutcome =
   /** Done (`fresh` false: nothing needed doing, it was done before); `result` for a call's reply. */
@@ -83,10 +84,20 @@ export interface ComputeManagerOptions {
   memory: number;
 }
 
+/** What a network event asks of the compute (Neutron's side of external_instance_event), with a control plane. */
+export interface NetworkEventHandler {
+  /** network-changed: the instance's network info cache refreshed from Neutron (the port `tag`, or all). */
+  networkChanged(target: InstanceCast, tag: string | null): Promise<void>;
+}
+
 export interface ComputeManagerDeps {
   builder: Builder;
   lifecycle: Lifecycle;
   driver: Pick<InstanceDriver, 'consoleOutput'>;
+  /** Where drivers wait for network-vif-plugged and the like (the spawner's); a set of its own by default. */
+  events?: InstanceEvents;
+  /** network-changed's refresh; none without a control plane (nobody sends it then). */
+  network?: NetworkEventHandler | null;
   log: Logger;
 }
 
@@ -103,6 +114,8 @@ export class ComputeManager {
   private readonly built: BoundedMap<string, string>;
   private readonly deleted: BoundedMap<string, true>;
   private stopped = false;
+  private readonly events: InstanceEvents;
+  private readonly network: NetworkEventHandler | null;
 
   constructor(
     private readonly options: ComputeManagerOptions,
@@ -112,6 +125,8 @@ export class ComputeManager {
       throw new RangeError(`retry.maxAttempts must be an integer of at least 1 (got ${options.retry.maxAttempts})`);
     }
     this.slots = new BuildSlots(options.maxConcurrentBuilds);
+    this.events = deps.events ?? new InstanceEvents();
+    this.network = deps.network ?? null;
     this.built = new BoundedMap(options.memory);
     this.deleted = new BoundedMap(options.memory);
   }
@@ -137,13 +152,17 @@ export class ComputeManager {
       case 'console-output':
         return this.settle('console output', operation.target.uuid, attempt, async () => ({ kind: 'done', fresh: true, result: consoleText(await this.deps.driver.consoleOutput(operation.target.uuid), operation.tailLength) }));
       case 'external-events':
-        for (const event of operation.events) {
-          // network-vif-plugged and network-changed get their meaning with Neutron's port binding.
-          this.deps.log.info(`external event ${event.name} accepted`, { instance: event.instance_uuid, status: event.status ?? undefined, tag: event.tag ?? undefined });
-        }
-        return { kind: 'done', fresh: true };
+        return this.settle('external events', operation.events[0]?.instance_uuid ?? '-', attempt, async () => {
+          await this.externalEvents(operation.targets, operation.events);
+          return { kind: 'done', fresh: true };
+        });
       case 'build':
         return this.locked(operation.request.instance.uuid, () => this.build(operation, attempt, hooks));
+      case 'terminate':
+        // Unlike Nova, which clears them under the lock, a build waiting for its VIFs gives way to the
+        // delete at once instead of at vif_plugging_timeout.
+        this.events.clear(operation.target.uuid);
+        return this.locked(operation.target.uuid, () => this.settle(operation.kind, operation.target.uuid, attempt, () => this.lifecycle(operation, this.attemptOf(attempt))));
       default:
         return this.locked(operation.target.uuid, () => this.settle(operation.kind, operation.target.uuid, attempt, () => this.lifecycle(operation, this.attemptOf(attempt))));
     }
@@ -173,6 +192,32 @@ export class ComputeManager {
       });
     } finally {
       release();
+    }
+  }
+
+  /**
+   * external_instance_event: network-changed refreshes the instance's network info, network-vif-deleted is
+   * taken note of (the port is gone; its VIF leaves the domain with the next rebuild of its XML), every other
+   * event goes to whoever waits for it (network-vif-plugged), else is logged as unexpected, as Nova does.
+   * An event for an instance the cast did not include is skipped.
+   */
+  private async externalEvents(targets: readonly InstanceCast[], events: readonly ExternalEvent[]): Promise<void> {
+    for (const event of events) {
+      const target = targets.find((candidate) => candidate.uuid === event.instance_uuid);
+      const log: LogContext = { instance: event.instance_uuid, status: event.status ?? undefined, tag: event.tag ?? undefined };
+      const key = eventKey(event.name, event.tag);
+      if (target === undefined) {
+        this.deps.log.warning(`external event ${key} names an instance the cast did not carry: skipped`, log);
+      } else if (event.name === 'network-changed') {
+        if (this.network === null) this.deps.log.info(`external event ${key}: no Neutron configured, nothing to refresh`, log);
+        else await this.network.networkChanged(target, event.tag);
+      } else if (event.name === 'network-vif-deleted') {
+        this.deps.log.info(`external event ${key}: port deleted in Neutron`, log);
+      } else if (this.events.pop(event.instance_uuid, key, eventStatus(event.status))) {
+        this.deps.log.info(`external event ${key} received`, log);
+      } else {
+        this.deps.log.info(`external event ${key} received, nobody was waiting for it`, log);
+      }
     }
   }
 
@@ -242,4 +287,10 @@ export class ComputeManager {
       return { kind: 'failed', error };
     }
   }
+}
+
+/** InstanceExternalEvent's status (default completed); an unknown one counts as a failure. */
+function eventStatus(status: string | null): EventStatus {
+  if (status === null || status === 'completed') return 'completed';
+  return status === 'in-progress' ? 'in-progress' : 'failed';
 }

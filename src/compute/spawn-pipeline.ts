@@ -11,11 +11,15 @@ import { placeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js
 import { requiredBy } from '../configdrive/required-by.js';
 import { toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
 import type { Logger } from '../log.js';
-import type { SpawnRequest } from '../nova/spawn-request.js';
+import type { SpawnRequest, Vif } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { instanceDir } from '../virt/instance-paths.js';
+import type { DomainIdentity } from '../virt/connection.js';
+import { LinuxBridges, plugVifs, type HostBridges } from '../virt/vif-plug.js';
 import type { DiskPreparer } from './disk-preparer.js';
+import { eventKey, type InstanceEvents } from './instance-events.js';
+import { OperationFailed } from './operation-failed.js';
 import { asOperationFailed } from './failure.js';
 import { guestFilesIn, planSpawn, type GuestFiles, type SpawnPlanOptions } from './spawn-plan.js';
 import type { SpawnResult } from './spawn-result.js';
@@ -30,6 +34,8 @@ export interface SpawnRecords {
 }
 
 export interface SpawnPipelineOptions extends SpawnPlanOptions {
+  /** [DEFAULT] vif_plugging_timeout (seconds; 0: do not wait) and vif_plugging_is_fatal; Nova's 300 and true by default. */
+  vifPlugging?: { timeout: number; fatal: boolean };
   drive: {
     format: ConfigDriveFormat;
     force_config_drive: boolean;
@@ -47,7 +53,27 @@ export interface SpawnPipelineDeps {
    * The pipeline syncs the instance directory after it: a file written there needs only its own data synced.
    */
   records: SpawnRecords;
+  /** The bridges VIFs are plugged into: this host's Linux bridges by default. */
+  bridges?: HostBridges;
+  /**
+   * Where network-vif-plugged arrives (external_instance_event): with a control plane only; without one
+   * nobody sends events, and a spawn does not wait for them.
+   */
+  events?: InstanceEvents | null;
   now?: () => Date;
+}
+
+/** Nova's VirtualInterfaceCreateException: the VIFs never came up (the fault names what was missing). */
+export class VirtualInterfaceCreate extends Error {
+  override readonly name = 'VirtualInterfaceCreateException';
+  constructor(readonly reason: string) {
+    super(`Virtual Interface creation failed: ${reason}`);
+  }
+}
+
+/** _get_neutron_events: network-vif-plugged of every VIF not active yet (a remote-managed one never says). */
+export function neutronEvents(networkInfo: readonly Vif[]): string[] {
+  return networkInfo.filter((vif) => !vif.active && vif.vnic_type !== 'remote-managed').map((vif) => eventKey('network-vif-plugged', vif.id));
 }
 
 /** What every log line of a spawn names. */
@@ -63,12 +89,14 @@ export class SpawnPipeline implements Spawner {
   /** instances_path gets an entry per spawn: concurrent spawns share its syncs. */
   private readonly parentSyncs = new DirectorySyncGroup();
   private readonly now: () => Date;
+  private readonly bridges: HostBridges;
 
   constructor(
     private readonly options: SpawnPipelineOptions,
     private readonly deps: SpawnPipelineDeps,
   ) {
     this.now = deps.now ?? (() => new Date());
+    this.bridges = deps.bridges ?? new LinuxBridges();
   }
 
   /** One spawn at a time per instance is the compute manager's to ensure (its per-uuid lock). */
@@ -167,14 +195,57 @@ export class SpawnPipeline implements Spawner {
       await Promise.all([syncPath(directory), this.parentSyncs.sync(instancesPath), ...above]);
 
       step = 'start';
-      await this.deps.connection.start(domain);
-      log.info('domain started', { ...context, domain: domain.name });
+      await this.startWithNetwork(request, domain, existing?.state === 'paused', context);
       return { uuid, domain: domain.name, outcome: existing ? 'resumed' : 'spawned', drive };
     } catch (error) {
       const failure = asOperationFailed(uuid, step, error);
       log.error(failure.message, { ...context, transient: failure.transient });
       if (defined) await this.undefineQuietly(context);
       throw failure;
+    }
+  }
+
+  /**
+   * _create_guest_with_network: a waiter for network-vif-plugged of every VIF Neutron has not reported
+   * ACTIVE (_get_neutron_events), registered before the VIFs are plugged; the guest started paused until they
+   * all arrived, vif_plugging_timeout at most; then resumed. A timeout or a `failed` event fails the spawn when
+   * vif_plugging_is_fatal (VirtualInterfaceCreateException), else is logged and the guest runs on.
+   * @unraid/libvirt has no virDomainCreateWithFlags(START_PAUSED): the domain is suspended right after its
+   * start, before its firmware has got anywhere near the guest's network setup.
+   * A domain found paused (a spawn that died waiting) is not started again, only waited for and resumed.
+   */
+  private async startWithNetwork(request: SpawnRequest, domain: DomainIdentity, paused: boolean, context: SpawnLogContext): Promise<void> {
+    const { connection, log } = this.deps;
+    const events = this.deps.events ?? null;
+    const { timeout, fatal } = this.options.vifPlugging ?? { timeout: 300, fatal: true };
+    const keys = events !== null && timeout > 0 ? neutronEvents(request.instance.network_info) : [];
+    const waiter = keys.length > 0 ? events!.prepare(request.instance.uuid, keys) : null;
+    try {
+      await plugVifs(request.instance.network_info, this.bridges, log, context).catch((error: unknown) => {
+        throw asOperationFailed(request.instance.uuid, 'plug_vifs', error);
+      });
+      if (!paused) {
+        await connection.start(domain);
+        if (waiter !== null) await connection.suspend(domain.name);
+        log.info(waiter === null ? 'domain started' : `domain started paused, waiting up to ${timeout} s for ${keys.join(', ')}`, { ...context, domain: domain.name });
+      }
+      if (waiter === null) return;
+      const { received, missing, cleared } = await waiter.wait(timeout * 1000);
+      if (cleared) {
+        // A delete took the instance's events: the build's next save finds it deleting and stops.
+        log.info('waiting for network-vif-plugged ended: the instance is being deleted', { ...context, domain: domain.name });
+        return;
+      }
+      const failed = [...received].filter(([, status]) => status !== 'completed').map(([key]) => key);
+      const problem = failed.length > 0 ? `Neutron reported failure on ${failed.join(', ')}` : missing.length > 0 ? `timed out after ${timeout} s waiting for ${missing.join(', ')}` : null;
+      if (problem !== null) {
+        if (fatal) throw new OperationFailed(request.instance.uuid, 'vif_plugging', false, problem, { cause: new VirtualInterfaceCreate(problem) });
+        log.warning(`${problem}; going on as vif_plugging_is_fatal is false`, { ...context, domain: domain.name });
+      }
+      await connection.resume(domain.name);
+      log.info('domain resumed: its VIFs are plugged', { ...context, domain: domain.name });
+    } finally {
+      waiter?.cancel();
     }
   }
 

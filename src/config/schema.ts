@@ -68,6 +68,8 @@ export interface NovaConfig {
     mkisofs_cmd: string;
     default_ephemeral_format: string | null;
     max_concurrent_builds: number;
+    vif_plugging_timeout: number;
+    vif_plugging_is_fatal: boolean;
     graceful_shutdown_timeout: number;
     my_ip: string;
     rpc_response_timeout: number;
@@ -133,6 +135,7 @@ export interface NovaConfig {
     transport_url: string | null;
   };
   oslo_messaging_rabbit: {
+    rabbit_qos_prefetch_count: number;
     heartbeat_timeout_threshold: number;
     heartbeat_rate: number;
     rabbit_quorum_queue: boolean;
@@ -319,6 +322,16 @@ export const schema: Schema = {
       10,
       'Maximum number of instance builds to run concurrently; also the AMQP prefetch. 0 means unlimited.',
     ),
+    vif_plugging_timeout: option(
+      integerType({ min: 0 }),
+      300,
+      "Seconds a build waits for Neutron's network-vif-plugged for every port that is not ACTIVE yet, with its guest paused; 0 means do not wait (Nova's option).",
+    ),
+    vif_plugging_is_fatal: option(
+      booleanType,
+      true,
+      'Whether a build whose ports did not come up within vif_plugging_timeout, or that Neutron reported as failed, goes to ERROR (else the guest runs on, perhaps without network).',
+    ),
     graceful_shutdown_timeout: option(
       integerType({ min: 0 }),
       60,
@@ -497,6 +510,11 @@ export const schema: Schema = {
     }),
   },
   oslo_messaging_rabbit: {
+    rabbit_qos_prefetch_count: option(
+      integerType({ min: 0 }),
+      0,
+      "Messages the broker hands each consumer before it acknowledges any; 0 means no limit (oslo.messaging's default, what nova-compute runs with). Builds beyond max_concurrent_builds wait in the daemon, unacknowledged (the broker delivers them again if the daemon dies). A limit below the builds that may wait for network-vif-plugged at once can hold back the very events they wait for, until vif_plugging_timeout.",
+    ),
     heartbeat_timeout_threshold: option(
       integerType({ min: 0 }),
       60,

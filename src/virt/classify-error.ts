@@ -48,7 +48,7 @@ const RULES: readonly (readonly [RegExp, Classify])[] = [
   [/already exists with uuid|is already defined with uuid/, simple(DomainExists)],
   ...STORAGE_PATTERNS.map((pattern) => [pattern, storage(pattern)] as const),
   [/^(?:XML error|XML document failed to validate|unsupported configuration|\(domain_definition\))/, simple(InvalidDomainConfig)],
-  [/is already running|domain is not running|domain '[^']*' not running|domain is already active/i, simple(InvalidDomainState)],
+  [/is already running|domain is not running|domain '[^']*' not running|domain is already active|domain is not paused|domain is already paused/i, simple(InvalidDomainState)],
 ];
 
 function libvirtMessage(error: unknown): string {

@@ -137,6 +137,16 @@ export class LibvirtConnection {
     });
   }
 
+  /** Pauses the running domain's vCPUs (virDomainSuspend). Succeeds when it turns out to be paused already. */
+  async suspend(name: string): Promise<void> {
+    await this.settled(name, 'paused', () => this.onDomain('domainSuspend', name, (hypervisor, domain) => hypervisor.domainSuspend(domain)));
+  }
+
+  /** Lets a paused domain run on (virDomainResume). Succeeds when it turns out to be running already. */
+  async resume(name: string): Promise<void> {
+    await this.settled(name, 'running', () => this.onDomain('domainResume', name, (hypervisor, domain) => hypervisor.domainResume(domain)));
+  }
+
   /** Stops the domain at once (power off), keeping its definition. Succeeds when it turns out to be shut off already (settled()). */
   async destroy(name: string): Promise<void> {
     await this.settled(name, 'shutoff', () => this.onDomain('domainDestroy', name, (hypervisor, domain) => hypervisor.domainDestroy(domain)));

@@ -52,9 +52,12 @@ function bridgeName(vif: Vif, path: string): string {
 }
 
 /**
- * bridge: a Linux bridge; ovs: the integration bridge with an openvswitch virtualport carrying the Neutron
- * port id (os-vif's VIFOpenVSwitch); every other type (tap, ...): a tap device libvirt creates and the
- * network backend wires.
+ * nova/virt/libvirt/vif.py for the VIF types this driver plugs (vif-plug.ts): bridge, a Linux bridge
+ * (os-vif's VIFBridge); ovs, the integration bridge (VIFOpenVSwitch): with delegate_create, as every VIF from
+ * Neutron has it, os-vif creates the switch port and libvirt a plain tap (_set_config_VIFGeneric), else libvirt
+ * adds the tap to the bridge through an openvswitch virtualport carrying the Neutron port id. Every other type
+ * (tap, vhostuser, hw_veb, ...) and OVS's hybrid plug (a qbr bridge per port for iptables filtering) is
+ * refused, naming the VIF, before anything is created.
  */
 export function planInterfaces(networkInfo: readonly Vif[], image: Pick<ImageMeta, 'properties'>): GuestInterface[] {
   const model = vifModel(image);
@@ -66,6 +69,10 @@ export function planInterfaces(networkInfo: readonly Vif[], image: Pick<ImageMet
       case 'bridge':
         return { ...common, type: 'bridge', sourceBridge: bridgeName(vif, path), targetDev, virtualport: null };
       case 'ovs':
+        if (vif.details['ovs_hybrid_plug'] === true) {
+          throw new UnsupportedVif(`${path}.details.ovs_hybrid_plug`, true, 'OVS hybrid plugging (a Linux bridge per port for the iptables firewall) is not supported: use the openvswitch or noop firewall driver');
+        }
+        if (vif.delegate_create) return { ...common, type: 'ethernet', targetDev: devname(vif, path) };
         return {
           ...common,
           type: 'bridge',
@@ -74,7 +81,7 @@ export function planInterfaces(networkInfo: readonly Vif[], image: Pick<ImageMet
           virtualport: { type: 'openvswitch', interfaceId: vif.id },
         };
       default:
-        return { ...common, type: 'ethernet', targetDev: devname(vif, path) };
+        throw new UnsupportedVif(`${path}.type`, vif.type, 'is not a VIF type this driver plugs (bridge, ovs)');
     }
   });
 }

@@ -2,7 +2,8 @@
  * The compute manager's rules, as a pure unit test: recording stand-ins for the builder, the lifecycle and
  * the driver, whose operations the test lets finish one by one.
  */
-import { ComputeManager, type Builder, type InstanceOperation, type Lifecycle } from '../../src/compute/compute-manager.js';
+import { ComputeManager, type Builder, type InstanceOperation, type Lifecycle, type NetworkEventHandler } from '../../src/compute/compute-manager.js';
+import { InstanceEvents } from '../../src/compute/instance-events.js';
 import type { InstanceDriver } from '../../src/compute/driver.js';
 import { OperationStopped } from '../../src/compute/instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from '../../src/compute/operation-failed.js';
@@ -64,11 +65,14 @@ function setup(options: { maxConcurrentBuilds?: number; maxAttempts?: number } =
     reboot: (cast, type) => gate.enter(`reboot ${type} ${cast.uuid}`),
   };
   const driver = { consoleOutput: async () => Buffer.from('a\nb\n\xe9', 'latin1') } as unknown as InstanceDriver;
+  const events = new InstanceEvents();
+  const refreshed: string[] = [];
+  const network: NetworkEventHandler = { networkChanged: async (cast, tag) => void refreshed.push(`${cast.uuid} ${tag}`) };
   const manager = new ComputeManager(
     { maxConcurrentBuilds: options.maxConcurrentBuilds ?? 0, retry: { maxAttempts: options.maxAttempts ?? 3, backoff: { initialMs: 100, maxMs: 1000, jitter: 0 } }, memory: 100 },
-    { builder, lifecycle, driver, log: getLogger('test.manager') },
+    { builder, lifecycle, driver, events, network, log: getLogger('test.manager') },
   );
-  return { gate, builds, manager };
+  return { gate, builds, manager, events, refreshed };
 }
 
 test('operations on one instance run one after the other, in arrival order; other instances do not wait', async () => {
@@ -183,10 +187,51 @@ test('builds share the slots; the first attempt tells when it starts; after stop
   expect(gate.started).toEqual([`build ${A}`]);
 });
 
-test('console output needs no lock and answers as Nova does; external events are accepted', async () => {
+test('console output needs no lock and answers as Nova does', async () => {
   const { manager } = setup();
   void manager.perform(build(A), 1);
   await settle();
   await expect(manager.perform({ kind: 'console-output', target: target(A), tailLength: 2 }, 1)).resolves.toEqual({ kind: 'done', fresh: true, result: 'b\n\ufffd' });
-  await expect(manager.perform({ kind: 'external-events', events: [{ instance_uuid: A, name: 'network-vif-plugged', status: 'completed', tag: 'port-1' }] }, 1)).resolves.toEqual({ kind: 'done', fresh: true });
+});
+
+const event = (name: string, tag: string | null, status = 'completed', uuid = A) => ({ instance_uuid: uuid, name, status, tag });
+
+test('external events need no lock: network-vif-plugged reaches the build waiting for it, network-changed refreshes', async () => {
+  const { manager, events, refreshed } = setup();
+  void manager.perform(build(A), 1);
+  await settle();
+  const waiter = events.prepare(A, ['network-vif-plugged-port-1', 'network-vif-plugged-port-2']);
+  const waited = waiter.wait(60_000);
+  await expect(
+    manager.perform({ kind: 'external-events', targets: [target(A)], events: [event('network-vif-plugged', 'port-1'), event('network-changed', 'port-1'), event('network-vif-plugged', 'port-2', 'failed'), event('network-vif-deleted', 'port-3')] }, 1),
+  ).resolves.toEqual({ kind: 'done', fresh: true });
+  await expect(waited).resolves.toEqual({
+    received: new Map([['network-vif-plugged-port-1', 'completed'], ['network-vif-plugged-port-2', 'failed']]),
+    missing: [],
+    cleared: false,
+  });
+  expect(refreshed).toEqual([`${A} port-1`]);
+});
+
+test('an event for an instance the cast does not carry, or that nobody waits for, changes nothing', async () => {
+  const { manager, events, refreshed } = setup();
+  const waiter = events.prepare(A, ['network-vif-plugged-port-1']);
+  await manager.perform({ kind: 'external-events', targets: [target(B)], events: [event('network-vif-plugged', 'port-1'), event('network-changed', null)] }, 1);
+  await manager.perform({ kind: 'external-events', targets: [target(B)], events: [event('network-vif-plugged', 'port-9', 'completed', B)] }, 1);
+  expect(refreshed).toEqual([]);
+  await expect(waiter.wait(10)).resolves.toEqual({ received: new Map(), missing: ['network-vif-plugged-port-1'], cleared: false });
+});
+
+test('a terminate ends the wait of the build it queues behind at once', async () => {
+  const { gate, manager, events } = setup();
+  const building = manager.perform(build(A), 1);
+  await settle();
+  const waited = events.prepare(A, ['network-vif-plugged-port-1']).wait(60_000);
+  const terminating = manager.perform(terminate(A), 1);
+  await expect(waited).resolves.toEqual({ received: new Map(), missing: ['network-vif-plugged-port-1'], cleared: true });
+  gate.release(`build ${A}`);
+  await expect(building).resolves.toMatchObject({ kind: 'done' });
+  await settle();
+  gate.release(`terminate ${A}`);
+  await expect(terminating).resolves.toMatchObject({ kind: 'done' });
 });

@@ -9,7 +9,9 @@ import { getLogger } from '../../src/log.js';
 import { openMetadataRegistry, type MetadataRegistry } from '../../src/metadata-api/registry.js';
 import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { LibvirtConnection, type DomainIdentity } from '../../src/virt/connection.js';
-import { fullRequest, testOptions } from '../metadata/fixtures.js';
+import { DHCP_VIF, fullRequest, STATIC_VIF, testOptions } from '../metadata/fixtures.js';
+import { InstanceEvents } from '../../src/compute/instance-events.js';
+import type { HostBridges } from '../../src/virt/vif-plug.js';
 import { virtOptions } from '../virt/fixtures.js';
 import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
 import { seedImage } from './seed-image.js';
@@ -187,4 +189,102 @@ test('before the guest starts, all it needs survives a power cut: each file sync
   } finally {
     await marked.close();
   }
+});
+
+describe('VIFs Neutron has not reported ACTIVE: network-vif-plugged awaited with the guest paused', () => {
+  const PORT = DHCP_VIF.id;
+  const KEY = `network-vif-plugged-${PORT}`;
+  /** A request whose second VIF is down, on a network that wants its bridge made. */
+  function downRequest(): SpawnRequest {
+    const down = { ...DHCP_VIF, active: false, network: { ...DHCP_VIF.network, bridge: 'brq-test', meta: { ...DHCP_VIF.network.meta, should_create_bridge: true } } };
+    return request({ network_info: [STATIC_VIF, down] });
+  }
+  function waitingPipeline(events: InstanceEvents | null, vifPlugging = { timeout: 60, fatal: true }) {
+    const ensured: string[] = [];
+    const bridges: HostBridges = { ensureBridge: async (bridge) => (ensured.push(bridge), 'created') };
+    const spawner = new SpawnPipeline(
+      { virt: virtOptions({ instances_path: instancesPath }), metadata: testOptions(), vifPlugging, drive: { format: 'iso9660', force_config_drive: false, mkisofsCmd: null } },
+      { connection, disks, log: getLogger('test'), records: registry, bridges, events },
+    );
+    return { spawner, ensured };
+  }
+  const state = async (spawned: SpawnRequest) => (await connection.lookupByUuid(spawned.instance.uuid))?.state;
+  /** Until the pipeline has registered its waiter and paused the domain. */
+  async function pausedWaiting(spawned: SpawnRequest): Promise<void> {
+    for (let i = 0; i < 500 && (await state(spawned)) !== 'paused'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await state(spawned)).toBe('paused');
+  }
+
+  test('the bridge is made, the guest waits paused, and runs once the event came', async () => {
+    const events = new InstanceEvents();
+    const { spawner, ensured } = waitingPipeline(events);
+    const spawned = downRequest();
+    const spawning = spawner.spawn(spawned);
+    await pausedWaiting(spawned);
+    expect(ensured).toEqual(['brq-test']);
+    expect(events.pop(spawned.instance.uuid, KEY, 'completed')).toBe(true);
+    await expect(spawning).resolves.toMatchObject({ outcome: 'spawned' });
+    expect(await state(spawned)).toBe('running');
+  });
+
+  test.each([
+    ['a timeout', null, `timed out after 1 s waiting for ${KEY}`],
+    ['a failed event', 'failed' as const, `Neutron reported failure on ${KEY}`],
+  ])('%s fails the spawn when vif_plugging_is_fatal, and the domain goes', async (_label, status, reason) => {
+    const events = new InstanceEvents();
+    const spawned = downRequest();
+    const spawning = waitingPipeline(events, { timeout: 1, fatal: true }).spawner.spawn(spawned);
+    if (status !== null) {
+      await pausedWaiting(spawned);
+      events.pop(spawned.instance.uuid, KEY, status);
+    }
+    const failure = await spawning.then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(OperationFailed);
+    expect(failure).toMatchObject({ step: 'vif_plugging', transient: false, reason, cause: { name: 'VirtualInterfaceCreateException' } });
+    expect(await connection.lookupByUuid(spawned.instance.uuid)).toBeNull();
+  });
+
+  test('a timeout lets the guest run on when vif_plugging_is_fatal is false', async () => {
+    const spawned = downRequest();
+    await expect(waitingPipeline(new InstanceEvents(), { timeout: 1, fatal: false }).spawner.spawn(spawned)).resolves.toMatchObject({ outcome: 'spawned' });
+    expect(await state(spawned)).toBe('running');
+  });
+
+  test('a delete ends the wait: the spawn returns with the guest still paused, for the build to stop', async () => {
+    const events = new InstanceEvents();
+    const spawned = downRequest();
+    const spawning = waitingPipeline(events).spawner.spawn(spawned);
+    await pausedWaiting(spawned);
+    events.clear(spawned.instance.uuid);
+    await expect(spawning).resolves.toMatchObject({ outcome: 'spawned' });
+    expect(await state(spawned)).toBe('paused');
+  });
+
+  test('a domain found paused (a spawn that died waiting) is waited for and resumed, not started again', async () => {
+    const events = new InstanceEvents();
+    const spawned = downRequest();
+    const first = waitingPipeline(events).spawner.spawn(spawned);
+    await pausedWaiting(spawned);
+    events.clear(spawned.instance.uuid);
+    await first;
+    const again = waitingPipeline(events).spawner.spawn(spawned);
+    // Taken once the second spawn has registered its waiter.
+    let taken = false;
+    for (let i = 0; i < 500 && !taken; i++) {
+      taken = events.pop(spawned.instance.uuid, KEY, 'completed');
+      if (!taken) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(taken).toBe(true);
+    await expect(again).resolves.toMatchObject({ outcome: 'resumed' });
+    expect(await state(spawned)).toBe('running');
+  });
+
+  test.each([
+    ['without a control plane (nobody sends events)', null, 60],
+    ['with vif_plugging_timeout 0', new InstanceEvents(), 0],
+  ])('no wait %s', async (_label, events, timeout) => {
+    const spawned = downRequest();
+    await expect(waitingPipeline(events, { timeout, fatal: true }).spawner.spawn(spawned)).resolves.toMatchObject({ outcome: 'spawned' });
+    expect(await state(spawned)).toBe('running');
+  });
 });

@@ -80,6 +80,8 @@ describe('defaults', () => {
       mkisofs_cmd: 'genisoimage',
       default_ephemeral_format: null,
       max_concurrent_builds: 10,
+      vif_plugging_timeout: 300,
+      vif_plugging_is_fatal: true,
       graceful_shutdown_timeout: 60,
       my_ip: defaultRouteAddress(),
       rpc_response_timeout: 60,
@@ -121,6 +123,7 @@ describe('defaults', () => {
     notifications: { notification_format: 'unversioned', versioned_notifications_topics: ['versioned_notifications'] },
     oslo_messaging_notifications: { driver: [], topics: ['notifications'], transport_url: null },
     oslo_messaging_rabbit: {
+      rabbit_qos_prefetch_count: 0,
       heartbeat_timeout_threshold: 60,
       heartbeat_rate: 2,
       rabbit_quorum_queue: false,

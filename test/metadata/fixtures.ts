@@ -68,11 +68,11 @@ export const STATIC_VIF = vif({
   ],
 });
 
-/** VIF 2: vhostuser, IPv4 over DHCP + IPv6 DHCPv6-stateful, no devname. */
+/** VIF 2: Linux bridge, IPv4 over DHCP + IPv6 DHCPv6-stateful, no devname. */
 export const DHCP_VIF = vif({
   id: '5a1f1d2e-0000-4000-8000-000000000002',
   address: MAC_2,
-  type: 'vhostuser',
+  type: 'bridge',
   devname: null,
   networkMeta: { mtu: 9000 },
   subnets: [

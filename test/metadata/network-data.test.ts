@@ -127,7 +127,7 @@ describe('network_data.json (netutils.get_network_metadata)', () => {
 
   test('the fixture VIFs serialise with Nova separators', () => {
     expect(dumps(networkMetadata([DHCP_VIF])!)).toBe(
-      '{"links": [{"id": "interface0", "vif_id": "5a1f1d2e-0000-4000-8000-000000000002", "type": "vhostuser", "mtu": null, ' +
+      '{"links": [{"id": "interface0", "vif_id": "5a1f1d2e-0000-4000-8000-000000000002", "type": "bridge", "mtu": null, ' +
         '"ethernet_mac_address": "fa:16:3e:ab:cd:ef"}], "networks": [{"id": "network0", "type": "ipv4_dhcp", "link": "interface0", ' +
         `"network_id": "${NETWORK_ID}"}, {"id": "network1", "type": "ipv6_dhcpv6-stateful", "link": "interface0", ` +
         '"ip_address": "2001:db8:2::10", "netmask": "ffff:ffff:ffff:ffff::", "routes": [{"network": "::", "netmask": "::", ' +

@@ -19,8 +19,8 @@ const ALL_DISK_IMAGES: GuestRequest['images'] = {
 const NICS = [
   vif({ id: '11111111-0000-4000-8000-000000000001', address: 'fa:16:3e:00:00:01', type: 'ovs', devname: 'tap11111111-00' }),
   vif({ id: '22222222-0000-4000-8000-000000000002', address: 'fa:16:3e:00:00:02', type: 'bridge', bridge: 'brq-1', devname: 'tap22222222-00', mtu: undefined }),
-  vif({ id: '33333333-0000-4000-8000-000000000003', address: 'fa:16:3e:00:00:03', type: 'tap', devname: 'tap33333333-00', mtu: '9000' }),
-  vif({ id: '44444444-0000-4000-8000-000000000004', address: 'fa:16:3e:00:00:04', type: 'vhostuser', devname: null }),
+  vif({ id: '33333333-0000-4000-8000-000000000003', address: 'fa:16:3e:00:00:03', type: 'ovs', delegate_create: true, devname: 'tap33333333-00', mtu: '9000' }),
+  vif({ id: '44444444-0000-4000-8000-000000000004', address: 'fa:16:3e:00:00:04', type: 'ovs', delegate_create: true, devname: null }),
 ];
 
 const HOSTILE = `<x>&"'</name><evil/>]]><![CDATA[ x ]]>`;
@@ -39,7 +39,7 @@ const GUESTS: Record<string, GuestRequest> = {
     request: spawnRequest({}, { os_command_line: 'console=ttyS0 panic=-1' }),
     kernel: { kernel: `${DIR}/kernel`, ramdisk: null },
   }),
-  'ovs, bridge, tap and vhostuser NICs': guestRequest({ request: spawnRequest({ network_info: NICS }, { hw_vif_model: 'e1000' }) }),
+  'ovs, bridge and os-vif-created ovs NICs': guestRequest({ request: spawnRequest({ network_info: NICS }, { hw_vif_model: 'e1000' }) }),
   'kvm, no config drive, no image, no numeric id': guestRequest({
     request: spawnRequest({ image_ref: null, id: null }),
     options: { ...guestRequest().options, virt_type: 'kvm' },
@@ -171,8 +171,8 @@ describe('the domain read back', () => {
     expect(domain.all('os', 'initrd')).toEqual([]);
   });
 
-  test('NICs: ovs bridge with virtualport, Linux bridge, tap devices; MAC, model and MTU', async () => {
-    const domain = await parseDomain(render(GUESTS['ovs, bridge, tap and vhostuser NICs']!));
+  test('NICs: ovs bridge with virtualport, Linux bridge, taps for ports os-vif creates; MAC, model and MTU', async () => {
+    const domain = await parseDomain(render(GUESTS['ovs, bridge and os-vif-created ovs NICs']!));
     const nics = domain.all('devices', 'interface').map((nic) => ({
       type: nic.$!['type'],
       mac: nic['mac']![0]!.$!['address'],
@@ -192,7 +192,7 @@ describe('the domain read back', () => {
   });
 
   test("Nova's metadata, in Nova's namespace", async () => {
-    const domain = await parseDomain(render(GUESTS['ovs, bridge, tap and vhostuser NICs']!));
+    const domain = await parseDomain(render(GUESTS['ovs, bridge and os-vif-created ovs NICs']!));
     const [instance] = domain.all('metadata', 'nova:instance');
     expect(instance!.$).toEqual({ 'xmlns:nova': NOVA_NS });
     expect(NOVA_NS).toBe('http://openstack.org/xmlns/libvirt/nova/1.1');

@@ -9,7 +9,11 @@ describe('refused before libvirt sees them, naming the field and value', () => {
     ['a bridge VIF without a bridge', vif({ type: 'bridge', bridge: null }), 'network_info[0].network.bridge = null: a VIF of type bridge needs the bridge to plug into'],
     ['an ovs VIF without a bridge', vif({ type: 'ovs', bridge: '' }), 'network_info[0].network.bridge = "": a VIF of type ovs needs the bridge to plug into'],
     ['markup in a bridge name', vif({ type: 'bridge', bridge: `br<&"'>` }), `network_info[0].network.bridge = "br<&\\"'>": is not a device name`],
-    ['markup in a devname', vif({ type: 'tap', devname: 'tap"&<>' }), 'network_info[0].devname = "tap\\"&<>": is not a device name'],
+    ['markup in a devname', vif({ type: 'bridge', devname: 'tap"&<>' }), 'network_info[0].devname = "tap\\"&<>": is not a device name'],
+    ['a tap VIF', vif({ type: 'tap' }), 'network_info[0].type = "tap": is not a VIF type this driver plugs (bridge, ovs)'],
+    ['a vhostuser VIF', vif({ type: 'vhostuser' }), 'network_info[0].type = "vhostuser": is not a VIF type this driver plugs (bridge, ovs)'],
+    ['an SR-IOV VIF', vif({ type: 'hw_veb' }), 'network_info[0].type = "hw_veb": is not a VIF type this driver plugs (bridge, ovs)'],
+    ['OVS hybrid plugging', vif({ type: 'ovs', details: { ovs_hybrid_plug: true } }), 'network_info[0].details.ovs_hybrid_plug = true: OVS hybrid plugging'],
     ['a MAC that is not one', vif({ address: 'fa:16:3e:12:34' }), 'network_info[0].address = "fa:16:3e:12:34": is not a MAC address'],
     ['an MTU that is not a number', vif({ mtu: 'jumbo' }), 'network_info[0].network.meta.mtu = "jumbo": is not a positive integer'],
     ['an MTU of 0', vif({ mtu: 0 }), 'network_info[0].network.meta.mtu = 0: is not a positive integer'],
@@ -23,8 +27,8 @@ describe('refused before libvirt sees them, naming the field and value', () => {
   });
 });
 
-test('a tap VIF without devname gets "nic" + its id, 14 characters', () => {
-  expect(plan(vif({ type: 'vhostuser', devname: null, id: 'abcdefgh-ijkl-mnop' }))).toEqual([
+test('an OVS VIF whose port os-vif creates, without devname, gets a tap named "nic" + its id, 14 characters', () => {
+  expect(plan(vif({ type: 'ovs', delegate_create: true, devname: null, id: 'abcdefgh-ijkl-mnop' }))).toEqual([
     { type: 'ethernet', macAddress: 'fa:16:3e:12:34:56', model: 'virtio', mtu: 1450, targetDev: 'nicabcdefgh-ij' },
   ]);
 });
