@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerRespon
 import type { AddressInfo } from 'node:net';
 import type { NovaConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { httpError, TEXT_HTML, type MetadataResponse } from './http-error.js';
 import { identify, type Identified, type MetadataApiConfig } from './identify.js';
 import type { MetadataRecord } from './record.js';
@@ -26,6 +27,8 @@ export interface MetadataServerOptions {
   config: MetadataApiConfig;
   registry: MetadataRegistry;
   log: Logger;
+  /** Requests by status; default none. */
+  metrics?: Pick<Metrics, 'metadataRequest'>;
 }
 
 export interface MetadataServer {
@@ -186,6 +189,8 @@ export async function startMetadataServer(options: MetadataServerOptions): Promi
   const server = http.createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
     (req, res) => {
+      const { metrics } = options;
+      if (metrics) res.once('finish', () => metrics.metadataRequest(res.statusCode));
       try {
         const pending = handle(req, res, options);
         if (pending) pending.catch((error: unknown) => fail(req, res, error));
