@@ -40,6 +40,18 @@ export class EndpointNotFound extends Error {
   }
 }
 
+/** A call needs the service's own credentials and the section has none (auth_type unset): an operator must set them. */
+export class CredentialsNotConfigured extends Error {
+  override readonly name = 'CredentialsNotConfigured';
+  readonly retryable = false;
+  constructor(
+    readonly section: string,
+    why: string,
+  ) {
+    super(`[${section}] has no credentials (auth_type is unset): ${why}`);
+  }
+}
+
 /** A service answered a call with an error, or did not answer. */
 export class ServiceCallFailed extends Error {
   override readonly name = 'ServiceCallFailed';

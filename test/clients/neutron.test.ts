@@ -61,7 +61,7 @@ test('a refusal names the call and the status; no user token is refused before a
   answer = () => ({ status: 401, body: { NeutronError: { type: 'NotAuthorized', message: 'token expired', detail: '' } } });
   const failure = await neutron({ endpoint_override: url }).instanceSecurityGroups({ auth_token: 'user-token', service_catalog: [] }, INSTANCE).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(ServiceCallFailed);
-  expect((failure as Error).message).toBe('[neutron] GET /v2.0/ports: HTTP 401: token expired');
+  expect((failure as Error).message).toBe('[neutron] GET /v2.0/ports: HTTP 401 NotAuthorized: token expired');
   expect((failure as Error).message).not.toContain('user-token');
   expect(seen).toHaveLength(1);
   await expect(neutron({ endpoint_override: url }).instanceSecurityGroups({ auth_token: null, service_catalog: [] }, INSTANCE)).rejects.toThrow(/no user token/);
