@@ -1,4 +1,5 @@
 /** What the bus reads from the configuration, checked once when the daemon starts. */
+import type { EndpointFilter } from '../clients/catalog.js';
 import { ConfigError, type ConfigProblem } from '../config/config-error.js';
 import { maskSecret } from '../config/render.js';
 import type { NovaConfig } from '../config/schema.js';
@@ -39,20 +40,45 @@ export interface BusOptions {
    * external_instance_event casts carrying those events come on the same queue behind them.
    */
   prefetch: number;
-  /** Drivers to publish versioned notifications with; empty when Nova would emit none. */
-  notificationDrivers: NotificationDriver[];
-  /** `[notifications] versioned_notifications_topics`. */
-  notificationTopics: string[];
+  /** Which notifications go out, through which drivers, to which topics. */
+  notifications: NotificationStreams;
+  /** Where Glance is, for the legacy notifications' image_ref_url (glance.API().generate_image_url). */
+  image: ImageEndpoint;
+}
+
+/** One format's notifications: the drivers that publish them (none: the format is off) and the topics. */
+export interface NotificationStream {
+  drivers: NotificationDriver[];
+  topics: string[];
+}
+
+/** Nova's versioned notifications (instance.create.end, ...) and its legacy ones (compute.instance.create.end, ...). */
+export interface NotificationStreams {
+  versioned: NotificationStream;
+  legacy: NotificationStream;
+}
+
+/** `[glance] api_servers`, else the image endpoint of the request context's service catalog. */
+export interface ImageEndpoint {
+  apiServers: string[];
+  endpointOverride: string | null;
+  filter: EndpointFilter;
 }
 
 /**
- * Nova's rules (nova/rpc.py init): versioned notifications go out only when notification_format is
- * "versioned" or "both", through each messaging driver listed (others, like log or noop, are not ours).
+ * The one place that decides which notifications go out, by Nova's rules (nova/rpc.py init): the legacy
+ * notifier with notification_format "unversioned" (Nova's default) or "both", to [oslo_messaging_notifications]
+ * topics; the versioned one with "versioned" or "both", to [notifications] versioned_notifications_topics;
+ * each through every messaging driver listed (others, like log or noop, are not ours).
  */
-export function notificationDrivers(config: Pick<NovaConfig, 'notifications' | 'oslo_messaging_notifications'>): NotificationDriver[] {
-  if (config.notifications.notification_format === 'unversioned') return [];
-  const drivers = config.oslo_messaging_notifications.driver;
-  return (['messaging', 'messagingv2'] as const).filter((driver) => drivers.includes(driver));
+export function notificationStreams(config: Pick<NovaConfig, 'notifications' | 'oslo_messaging_notifications'>): NotificationStreams {
+  const format = config.notifications.notification_format;
+  const listed = config.oslo_messaging_notifications.driver;
+  const drivers = (['messaging', 'messagingv2'] as const).filter((driver) => listed.includes(driver));
+  return {
+    versioned: { drivers: format === 'unversioned' ? [] : drivers, topics: config.notifications.versioned_notifications_topics },
+    legacy: { drivers: format === 'versioned' ? [] : drivers, topics: config.oslo_messaging_notifications.topics },
+  };
 }
 
 export function readBusOptions(config: NovaConfig): BusOptions {
@@ -88,7 +114,16 @@ export function readBusOptions(config: NovaConfig): BusOptions {
     },
     maxConcurrentBuilds: config.DEFAULT.max_concurrent_builds,
     prefetch: rabbit.rabbit_qos_prefetch_count,
-    notificationDrivers: notificationDrivers(config),
-    notificationTopics: config.notifications.versioned_notifications_topics,
+    notifications: notificationStreams(config),
+    image: {
+      apiServers: config.glance.api_servers,
+      endpointOverride: config.glance.endpoint_override,
+      filter: {
+        service_type: config.glance.service_type,
+        service_name: config.glance.service_name,
+        valid_interfaces: config.glance.valid_interfaces,
+        region_name: config.glance.region_name,
+      },
+    },
   };
 }

@@ -23,6 +23,7 @@ import {
   type NotificationFault,
   type PayloadPrimitive,
 } from '../nova/instance-payload.js';
+import type { UsageInstance } from '../nova/instance-usage.js';
 import type { Instance, KeyPair, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime } from '../nova/wire-object.js';
 import { instanceName } from '../virt/instance-name.js';
@@ -65,39 +66,8 @@ export function instanceCreatePayload(source: PayloadSource, options: PayloadOpt
       fault,
     });
   }
-  const { instance, image, context } = source.request;
-  const launchedAt = options.phase === 'end' ? novaDateTime(options.now) : instance.launched_at;
-  // The Instance's fields as Nova's row would have them, by Instance field name.
-  const fields: Record<string, unknown> = {
-    uuid: instance.uuid,
-    user_id: instance.user_id,
-    project_id: instance.project_id,
-    reservation_id: instance.reservation_id,
-    display_name: instance.display_name,
-    display_description: null,
-    hostname: instance.hostname,
-    host: options.host,
-    node: options.host,
-    os_type: image.properties['os_type'] ?? null,
-    architecture: image.properties['architecture'] ?? null,
-    availability_zone: instance.availability_zone,
-    image_ref: instance.image_ref,
-    key_name: instance.key_name,
-    kernel_id: instance.kernel_id,
-    ramdisk_id: instance.ramdisk_id,
-    created_at: null,
-    launched_at: launchedAt,
-    terminated_at: null,
-    deleted_at: null,
-    updated_at: null,
-    vm_state,
-    task_state,
-    power_state,
-    progress: 0,
-    metadata: instance.metadata,
-    locked: false,
-    auto_disk_config: false,
-  };
+  const { instance, context } = source.request;
+  const fields = createFields(source.request, { host: options.host, phase: options.phase, now: options.now });
   const flavor: Record<string, unknown> = { ...instance.flavor };
   const data = instancePayloadData({
     field: (name) => fields[name],
@@ -115,6 +85,61 @@ export function instanceCreatePayload(source: PayloadSource, options: PayloadOpt
     trusted_image_certificates: null,
     instance_name: options.domain ?? instanceName(instance),
   });
+}
+
+/**
+ * The Instance's fields as Nova's row would have them when it notifies `phase`, by Instance field name, from
+ * what the request knows (see above for what it cannot).
+ */
+function createFields(request: SpawnRequest, at: { host: string; phase: CreatePhase; now: Date }): Record<string, unknown> {
+  const { instance, image } = request;
+  return {
+    uuid: instance.uuid,
+    user_id: instance.user_id,
+    project_id: instance.project_id,
+    reservation_id: instance.reservation_id,
+    display_name: instance.display_name,
+    display_description: null,
+    hostname: instance.hostname,
+    host: at.host,
+    node: at.host,
+    os_type: image.properties['os_type'] ?? null,
+    architecture: image.properties['architecture'] ?? null,
+    availability_zone: instance.availability_zone,
+    image_ref: instance.image_ref,
+    key_name: instance.key_name,
+    kernel_id: instance.kernel_id,
+    ramdisk_id: instance.ramdisk_id,
+    created_at: null,
+    launched_at: at.phase === 'end' ? novaDateTime(at.now) : instance.launched_at,
+    terminated_at: null,
+    deleted_at: null,
+    updated_at: null,
+    ...STATES[at.phase],
+    progress: 0,
+    metadata: instance.metadata,
+    system_metadata: instance.system_metadata,
+    locked: false,
+    auto_disk_config: false,
+    instance_type_id: null,
+    cell_name: null,
+    access_ip_v4: null,
+    access_ip_v6: null,
+  };
+}
+
+/**
+ * The same Instance for the legacy compute.instance.create.* payload (info_from_instance); an instance known
+ * by its uuid alone has its states, host and node, and nothing else.
+ */
+export function createUsageInstance(source: PayloadSource, at: { host: string; phase: CreatePhase; now: Date }): UsageInstance {
+  if (!('request' in source)) {
+    const known: Record<string, unknown> = { uuid: source.uuid, host: at.host, node: at.host, ...STATES[at.phase] };
+    return { field: (name) => known[name], flavor: () => undefined };
+  }
+  const fields = createFields(source.request, at);
+  const flavor: Record<string, unknown> = { ...source.request.instance.flavor };
+  return { field: (name) => fields[name], flavor: (name) => flavor[name] };
 }
 
 function keypairPayload(keypair: KeyPair, instance: Instance): PayloadPrimitive {

@@ -1,14 +1,24 @@
 /**
- * Publishes Nova's versioned notifications the way nova-compute does (compute/utils.py through oslo's
- * Notifier): instance.create.* (notify_about_instance_create) and the lifecycle's instance.<action>.<phase>
- * (notify_about_instance_action). Publisher `nova-compute:<host>`, priority INFO (ERROR for an error phase),
- * one message per messaging driver and topic, on the control exchange, each confirmed by the broker.
+ * Publishes Nova's notifications the way nova-compute does, in the formats [notifications]
+ * notification_format asks for (bus-options.ts notificationStreams):
+ * - versioned (compute/utils.py through oslo's Notifier): instance.create.* (notify_about_instance_create)
+ *   and the lifecycle's instance.<action>.<phase> (notify_about_instance_action), publisher
+ *   `nova-compute:<host>`, to [notifications] versioned_notifications_topics;
+ * - legacy (notify_about_instance_usage, the manager's _notify_about_instance_usage beside each of those):
+ *   compute.instance.create.* and compute.instance.<action>.<phase>, publisher `compute.<host>`, to
+ *   [oslo_messaging_notifications] topics.
+ * Priority INFO (ERROR for an error phase), one message per messaging driver and topic, on the control
+ * exchange, each confirmed by the broker. compute.instance.update ([notifications] notify_on_state_change) is
+ * not ours: Nova sends it from Instance.save, which runs in nova-conductor.
  */
 import type { LifecycleNotification } from '../compute/lifecycle.js';
 import type { OperationFailed } from '../compute/operation-failed.js';
 import { instanceActionPayload, type NotificationFault, type PayloadPrimitive } from '../nova/instance-payload.js';
-import type { BusOptions } from './bus-options.js';
-import { instanceCreatePayload, type CreatePhase, type PayloadSource } from './instance-create-payload.js';
+import { instanceUsageInfo, type UsageInstance } from '../nova/instance-usage.js';
+import { WireObject } from '../nova/wire-object.js';
+import type { BusOptions, NotificationStream } from './bus-options.js';
+import { imageRefUrl } from './image-ref-url.js';
+import { createUsageInstance, instanceCreatePayload, type CreatePhase, type PayloadSource } from './instance-create-payload.js';
 import { notificationBody, notificationMessage, routingKey, type NotificationPriority } from './notification.js';
 import { notificationTopology, type Topology } from './topology.js';
 
@@ -35,14 +45,18 @@ const PRIORITY: Record<CreatePhase, NotificationPriority> = { start: 'INFO', end
  */
 const WITH_BDMS: ReadonlySet<LifecycleNotification['action']> = new Set(['delete', 'shutdown', 'reboot']);
 
-type NotifierOptions = Pick<BusOptions, 'host' | 'controlExchange' | 'queueMode' | 'notificationDrivers' | 'notificationTopics'>;
+type NotifierOptions = Pick<BusOptions, 'host' | 'controlExchange' | 'queueMode' | 'notifications' | 'image'>;
+
+function streamEnabled(stream: NotificationStream): boolean {
+  return stream.drivers.length > 0 && stream.topics.length > 0;
+}
 
 /**
- * Whether Nova's configuration asks for versioned notifications at all (rpc.if_notifications_enabled): a
- * caller that would do work only to notify (Nova's lazy loads of a payload's fields) asks this first.
+ * Whether Nova's configuration asks for any notification at all: a caller that would do work only to notify
+ * (Nova's lazy loads of a payload's fields) asks this first.
  */
-export function versionedNotificationsEnabled(options: Pick<BusOptions, 'notificationDrivers' | 'notificationTopics'>): boolean {
-  return options.notificationDrivers.length > 0 && options.notificationTopics.length > 0;
+export function notificationsEnabled(options: Pick<BusOptions, 'notifications'>): boolean {
+  return streamEnabled(options.notifications.versioned) || streamEnabled(options.notifications.legacy);
 }
 
 /** ExceptionPayload.from_exception of a failed step: the error the host or a service raised, and where. */
@@ -65,51 +79,100 @@ export class Notifier {
   ) {}
 
   get enabled(): boolean {
-    return versionedNotificationsEnabled(this.options);
+    return notificationsEnabled(this.options);
   }
 
-  /** The queues oslo's notifier would have declared before publishing (declared on every connection). */
+  private get versioned(): NotificationStream | null {
+    return streamEnabled(this.options.notifications.versioned) ? this.options.notifications.versioned : null;
+  }
+
+  private get legacy(): NotificationStream | null {
+    return streamEnabled(this.options.notifications.legacy) ? this.options.notifications.legacy : null;
+  }
+
+  /** The queues oslo's notifiers would have declared before publishing (declared on every connection). */
   topology(): Topology {
-    const keys = this.options.notificationTopics.flatMap((topic) => [routingKey(topic, 'INFO'), routingKey(topic, 'ERROR')]);
+    const topics = [this.versioned, this.legacy].flatMap((stream) => stream?.topics ?? []);
+    const keys = [...new Set(topics)].flatMap((topic) => [routingKey(topic, 'INFO'), routingKey(topic, 'ERROR')]);
     return notificationTopology({ controlExchange: this.options.controlExchange, queueMode: this.options.queueMode, routingKeys: keys });
   }
 
+  /**
+   * compute.instance.create.<phase> then instance.create.<phase>, as _build_and_run_instance sends them:
+   * the legacy one with the image's name (start), 'Success' and the network info (end), the fault (error).
+   */
   async instanceCreate(event: InstanceCreateEvent): Promise<void> {
-    if (!this.enabled) return;
     const now = this.now();
-    const payload = instanceCreatePayload(event.source, {
-      host: this.options.host,
-      phase: event.phase,
-      fault: event.fault ?? null,
-      domain: event.domain ?? null,
-      now,
-    });
-    await this.publish(`instance.create.${event.phase}`, PRIORITY[event.phase], payload, event.context, now);
+    const priority = PRIORITY[event.phase];
+    const sent: Promise<void>[] = [];
+    const fault = event.fault ?? null;
+    if (this.legacy) {
+      const instance = createUsageInstance(event.source, { host: this.options.host, phase: event.phase, now });
+      const request = 'request' in event.source ? event.source.request : null;
+      const extra: Record<string, unknown> =
+        event.phase === 'start' ? { image_name: request?.image.name ?? null } : event.phase === 'end' ? { message: 'Success' } : {};
+      const payload = instanceUsageInfo(instance, {
+        imageRefUrl: this.imageRefUrl(instance, event.context),
+        networkInfo: event.phase === 'end' && request ? request.instance.network_info : null,
+        extra,
+        fault,
+      });
+      sent.push(this.publish(this.legacy, `compute.instance.create.${event.phase}`, priority, `compute.${this.options.host}`, payload, event.context, now));
+    }
+    if (this.versioned) {
+      const payload = instanceCreatePayload(event.source, { host: this.options.host, phase: event.phase, fault, domain: event.domain ?? null, now });
+      sent.push(this.publish(this.versioned, `instance.create.${event.phase}`, priority, `nova-compute:${this.options.host}`, payload, event.context, now));
+    }
+    await Promise.all(sent);
   }
 
   /**
-   * instance.<action>.<phase> with InstanceActionPayload, made now from the Instance as the operation holds it
-   * (its states as saved so far).
+   * compute.instance.<action>.<phase> (info_from_instance) and instance.<action>.<phase>
+   * (InstanceActionPayload), made now from the Instance as the operation holds it (its states as saved so far).
    */
   async instanceAction(notification: LifecycleNotification): Promise<void> {
-    if (!this.enabled) return;
     const now = this.now();
-    const payload = instanceActionPayload(notification.instance, {
-      context: notification.context,
-      fault: notification.error === undefined ? null : operationFault(notification.error),
-      blockDevices: WITH_BDMS.has(notification.action) ? [] : null,
-    });
-    await this.publish(`instance.${notification.action}.${notification.phase}`, PRIORITY[notification.phase], payload, notification.context, now);
+    const priority = PRIORITY[notification.phase];
+    const eventType = `instance.${notification.action}.${notification.phase}`;
+    const fault = notification.error === undefined ? null : operationFault(notification.error);
+    const sent: Promise<void>[] = [];
+    if (this.legacy) {
+      const { instance } = notification;
+      const flavor = instance.get('flavor');
+      const source: UsageInstance = { field: (name) => instance.get(name), flavor: (name) => (flavor instanceof WireObject ? flavor.get(name) : undefined) };
+      const payload = instanceUsageInfo(source, { imageRefUrl: this.imageRefUrl(source, notification.context), networkInfo: null, extra: {}, fault });
+      sent.push(this.publish(this.legacy, `compute.${eventType}`, priority, `compute.${this.options.host}`, payload, notification.context, now));
+    }
+    if (this.versioned) {
+      const payload = instanceActionPayload(notification.instance, {
+        context: notification.context,
+        fault,
+        blockDevices: WITH_BDMS.has(notification.action) ? [] : null,
+      });
+      sent.push(this.publish(this.versioned, eventType, priority, `nova-compute:${this.options.host}`, payload, notification.context, now));
+    }
+    await Promise.all(sent);
   }
 
-  private async publish(eventType: string, priority: NotificationPriority, payload: PayloadPrimitive, context: Record<string, unknown>, now: Date): Promise<void> {
-    const message = notificationMessage({ eventType, priority, publisherId: `nova-compute:${this.options.host}`, payload, context }, now);
+  private imageRefUrl(instance: UsageInstance, context: Record<string, unknown>): string | null {
+    const imageRef = instance.field('image_ref');
+    return imageRefUrl(this.options.image, typeof imageRef === 'string' ? imageRef : null, context);
+  }
+
+  private async publish(
+    stream: NotificationStream,
+    eventType: string,
+    priority: NotificationPriority,
+    publisherId: string,
+    payload: PayloadPrimitive | Record<string, unknown>,
+    context: Record<string, unknown>,
+    now: Date,
+  ): Promise<void> {
+    const message = notificationMessage({ eventType, priority, publisherId, payload, context }, now);
     const properties = { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 };
     await Promise.all(
-      this.options.notificationDrivers.flatMap((driver) =>
-        this.options.notificationTopics.map((topic) =>
-          this.publisher.publish(this.options.controlExchange, routingKey(topic, priority), notificationBody(message, driver), properties),
-        ),
+      stream.drivers.flatMap((driver) =>
+        stream.topics.map((topic) => this.publisher.publish(this.options.controlExchange, routingKey(topic, priority), notificationBody(message, driver), properties)),
       ),
     );
   }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readBusOptions } from '../bus/bus-options.js';
-import { versionedNotificationsEnabled } from '../bus/notifier.js';
+import { notificationsEnabled } from '../bus/notifier.js';
 import { SpawnDaemon } from '../bus/spawn-daemon.js';
 import { composeComputeManager, composeSpawner } from '../compute/compose.js';
 import { startComputeService, type ComputeService } from '../compute/compute-service.js';
@@ -60,11 +60,11 @@ export async function run(args: string[]): Promise<number> {
   // resources in the background, retrying a conductor or placement that does not answer yet, and its builds
   // are Nova's (each step saved through nova-conductor, a failure an ERROR with its fault).
   let computeService: ComputeService | null = null;
-  // The lifecycle's versioned notifications go out through the daemon's notifier. The daemon is made below,
+  // The lifecycle's notifications go out through the daemon's notifier. The daemon is made below,
   // after the compute manager it hands the casts to; an operation reaches the lifecycle only through it.
   let daemon: SpawnDaemon | null = null;
   if (controlPlaneConfigured(config)) {
-    const notify = versionedNotificationsEnabled(bus) ? (notification: LifecycleNotification) => daemon!.notifyInstanceAction(notification) : undefined;
+    const notify = notificationsEnabled(bus) ? (notification: LifecycleNotification) => daemon!.notifyInstanceAction(notification) : undefined;
     computeService = startComputeService(config, bus, { connection: spawner.connection, log, ...(notify ? { notify } : {}) });
     computeService.ready().then(
       () => log.info('registered with the control plane: service up, compute node reported to placement', { host: config.DEFAULT.host }),

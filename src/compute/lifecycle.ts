@@ -26,13 +26,14 @@
  * rescued: no rescue), Neutron's ports (deallocate_for_instance's port deletion and the network info cache
  * refresh: the networking work's; the info cache row goes with Instance.destroy), the scheduler's fanout
  * delete_instance_info (the build sends it no update_instance_info either: the scheduler then reads the
- * host's instances from the database), the legacy unversioned notifications and wrap_exception's.
+ * host's instances from the database), wrap_exception's notifications.
  */
 import type { PlacementClient } from '../clients/placement.js';
 import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
 import { elevated, type RequestContext } from '../conductor/request-context.js';
 import type { InstanceCast } from '../nova/compute-casts.js';
 import { INSTANCE_PAYLOAD_JOINED, INSTANCE_PAYLOAD_READS } from '../nova/instance-payload.js';
+import { INSTANCE_USAGE_READS } from '../nova/instance-usage.js';
 import { novaDateTime, WireObject } from '../nova/wire-object.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from './driver.js';
 import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, type BookkeepingDeps } from './instance-bookkeeping.js';
@@ -80,8 +81,8 @@ export interface NovaLifecycleDeps extends BookkeepingDeps, PowerOffTimes {
   /** Updated after a delete changed the usage, as _complete_deletion's _update_resource_tracker. */
   nodes: Pick<ComputeNodeKeeper, 'update'>;
   /**
-   * Called where Nova sends its versioned notifications, given only when they are enabled (Nova's
-   * rpc.if_notifications_enabled: without them nothing is loaded for a payload). A failure of it, or of
+   * Called where Nova sends its notifications (versioned and legacy), given only when some are enabled
+   * (without them nothing is loaded for a payload). A failure of it, or of
    * loading the payload's fields, is logged, never the operation's.
    */
   notify?: (notification: LifecycleNotification) => Promise<void> | void;
@@ -295,7 +296,7 @@ export class NovaLifecycle {
    * where Nova makes one per field; none when the Instance has them all, as a build's or a delete's has.
    */
   private async loadPayloadFields(instance: WireObject, context: RequestContext): Promise<void> {
-    const missing = INSTANCE_PAYLOAD_READS.filter((field) => !instance.has(field));
+    const missing = [...INSTANCE_PAYLOAD_READS, ...INSTANCE_USAGE_READS].filter((field) => !instance.has(field));
     if (missing.length === 0) return;
     const loaded = await this.deps.conductor.classAction(
       'Instance',

@@ -494,7 +494,7 @@ export const schema: Schema = {
     notification_format: option(
       stringType(NOTIFICATION_FORMATS),
       'unversioned',
-      'Which notifications to emit. When this is versioned or both, nova-spawnd emits versioned instance.create.* notifications and, as a compute service of a control plane, the instance.<action>.start/end/error of delete, shutdown, power_off, power_on and reboot.',
+      'Which notifications to emit: unversioned (the legacy compute.instance.*, to [oslo_messaging_notifications] topics), versioned (instance.*, to versioned_notifications_topics) or both. nova-spawnd emits create.start/end/error and, as a compute service of a control plane, <action>.start/end/error of delete, shutdown, power_off, power_on and reboot.',
     ),
     versioned_notifications_topics: option(listType(), ['versioned_notifications'], 'Topics for versioned notifications.'),
   },

@@ -43,7 +43,13 @@ function notifierOn(published: Published[]): Notifier {
       published.push({ routingKey, message: JSON.parse(envelope['oslo.message']) as Published['message'] });
     },
   };
-  const options = { host: HOST, controlExchange: 'nova', queueMode: { quorum: false, durable: false, autoDelete: false }, notificationDrivers: ['messagingv2' as const], notificationTopics: ['versioned_notifications'] };
+  const options = {
+    host: HOST,
+    controlExchange: 'nova',
+    queueMode: { quorum: false, durable: false, autoDelete: false },
+    notifications: { versioned: { drivers: ['messagingv2' as const], topics: ['versioned_notifications'] }, legacy: { drivers: [], topics: ['notifications'] } },
+    image: { apiServers: [], endpointOverride: null, filter: { service_type: 'image', service_name: null, valid_interfaces: ['internal', 'public'], region_name: null } },
+  };
   return new Notifier(options, publisher);
 }
 

@@ -2,7 +2,7 @@
  * The bytes the daemon writes for others to read, read back by the code that reads them in OpenStack:
  * oslo's remote exception deserializer, Python's datetime formatting, the notification envelopes.
  */
-import { notificationDrivers } from '../../src/bus/bus-options.js';
+import { notificationStreams } from '../../src/bus/bus-options.js';
 import { notificationBody, notificationMessage, pythonUtcTimestamp } from '../../src/bus/notification.js';
 import { remoteFailure, type Rejection } from '../../src/bus/rejection.js';
 import { rpcReplyBody } from '../../src/bus/rpc-reply.js';
@@ -63,12 +63,17 @@ test('messagingv2 wraps the notification in the 2.0 envelope, messaging sends it
 });
 
 test.each([
-  ['versioned', ['messagingv2'], ['messagingv2']],
-  ['both', ['messaging', 'log'], ['messaging']],
-  ['versioned', ['messaging', 'messagingv2'], ['messaging', 'messagingv2']],
-  ['unversioned', ['messagingv2'], []],
-  ['versioned', [], []],
-  ['versioned', ['noop'], []],
-] as const)("Nova's rules: notification_format %s with drivers %j publishes through %j", (format, drivers, expected) => {
-  expect(notificationDrivers({ notifications: { notification_format: format, versioned_notifications_topics: ['versioned_notifications'] }, oslo_messaging_notifications: { driver: [...drivers], topics: [], transport_url: null } })).toEqual(expected);
+  ['versioned', ['messagingv2'], ['messagingv2'], []],
+  ['both', ['messaging', 'log'], ['messaging'], ['messaging']],
+  ['versioned', ['messaging', 'messagingv2'], ['messaging', 'messagingv2'], []],
+  ['unversioned', ['messagingv2'], [], ['messagingv2']],
+  ['both', ['messagingv2'], ['messagingv2'], ['messagingv2']],
+  ['versioned', [], [], []],
+  ['unversioned', ['noop'], [], []],
+] as const)("Nova's rules: notification_format %s with drivers %j publishes versioned through %j, legacy through %j", (format, drivers, versioned, legacy) => {
+  const streams = notificationStreams({
+    notifications: { notification_format: format, versioned_notifications_topics: ['versioned_notifications'] },
+    oslo_messaging_notifications: { driver: [...drivers], topics: ['notifications'], transport_url: null },
+  });
+  expect(streams).toEqual({ versioned: { drivers: versioned, topics: ['versioned_notifications'] }, legacy: { drivers: legacy, topics: ['notifications'] } });
 });
