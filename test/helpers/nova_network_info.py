@@ -1,0 +1,123 @@
+"""Runs Nova's own nova.network.neutron.API()._build_network_info_model and prints the network_info JSON
+that Nova would store in InstanceInfoCache (NetworkInfo.hydrate(...).json()), one text per case.
+
+usage: /usr/bin/python3 nova_network_info.py recorded < input.json
+  Neutron is a fake client answering from a recorded world:
+  {"world": {"ports", "networks", "subnets", "floatingips", "extensions": [alias], "no_l3": bool},
+   "cases": [{"instance": {"uuid", "project_id", "network_info": [...]}, "networks": [network id],
+              "port_ids": [...], "preexisting_port_ids": [...], "options": {"flat_injected", "ovs_bridge"}}]}
+usage: /usr/bin/python3 nova_network_info.py live < input.json
+  Neutron is a real neutron-server, called as Nova calls it ([neutron] admin_token at URL, the user's
+  token TOKEN): {"url", "token", "cases": [{"instance", "networks", "port_ids", "preexisting_port_ids"}]}
+  with networks as allocate_for_instance has them (the user's GET /v2.0/networks?id=... of those ids).
+prints ["<network_info JSON>", ...]
+"""
+import json
+import os
+import sys
+import tempfile
+from unittest import mock
+
+import nova.conf
+from nova import context as nova_context
+from nova import objects
+from nova.network import model
+from nova.network import neutron
+from neutronclient.common import exceptions as neutron_client_exc
+
+CONF = nova.conf.CONF
+objects.register_all()
+
+
+class RecordedNeutron:
+    """neutronclient's Client, answering from a recorded world the way neutron-server filters."""
+
+    def __init__(self, world):
+        self.world = world
+
+    @staticmethod
+    def _match(item, filters):
+        for key, wanted in filters.items():
+            if key == 'fields':
+                continue
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if item.get(key) not in values:
+                return False
+        return True
+
+    def _list(self, kind, filters):
+        return [item for item in self.world.get(kind, []) if self._match(item, filters)]
+
+    def list_ports(self, **filters):
+        return {'ports': self._list('ports', filters)}
+
+    def list_networks(self, **filters):
+        return {'networks': self._list('networks', filters)}
+
+    def list_subnets(self, **filters):
+        return {'subnets': self._list('subnets', filters)}
+
+    def list_floatingips(self, **filters):
+        if self.world.get('no_l3'):
+            raise neutron_client_exc.NotFound()
+        return {'floatingips': self._list('floatingips', filters)}
+
+    def show_network(self, network_id, **_fields):
+        return {'network': self._list('networks', {'id': network_id})[0]}
+
+    def list_extensions(self):
+        return {'extensions': [{'alias': alias} for alias in self.world.get('extensions', [])]}
+
+
+def instance_of(spec):
+    return objects.Instance(
+        uuid=spec['uuid'], project_id=spec['project_id'],
+        info_cache=objects.InstanceInfoCache(network_info=model.NetworkInfo.hydrate(spec.get('network_info', []))))
+
+
+def build(api, context, client, case, networks):
+    nw_info = api._build_network_info_model(
+        context, instance_of(case['instance']), networks=networks, port_ids=case['port_ids'],
+        admin_client=client, preexisting_port_ids=case.get('preexisting_port_ids', []))
+    return model.NetworkInfo.hydrate(nw_info).json()
+
+
+def recorded(data):
+    CONF([], project='nova', default_config_files=[])
+    client = RecordedNeutron(data['world'])
+    out = []
+    for case in data['cases']:
+        options = case.get('options', {})
+        CONF.set_override('flat_injected', options.get('flat_injected', False))
+        CONF.set_override('ovs_bridge', options.get('ovs_bridge', 'br-int'), group='neutron')
+        api = neutron.API()
+        networks = [client._list('networks', {'id': net_id})[0] for net_id in case['networks']]
+        with mock.patch.object(neutron, 'get_client', lambda *args, **kwargs: client):
+            out.append(build(api, nova_context.get_admin_context(), client, case, networks))
+    return out
+
+
+def live(data):
+    with tempfile.NamedTemporaryFile('w', suffix='.conf', delete=False) as conf:
+        conf.write('[neutron]\nauth_type = admin_token\nendpoint = %(url)s\ntoken = %(token)s\n'
+                   'endpoint_override = %(url)s\n' % data)
+        conf.flush()
+    CONF(['--config-file', conf.name], project='nova', default_config_files=[])
+    os.remove(conf.name)
+    out = []
+    for case in data['cases']:
+        neutron.reset_state()
+        api = neutron.API()
+        context = nova_context.RequestContext(
+            user_id='user', project_id=case['instance']['project_id'], auth_token=data['token'], is_admin=False)
+        user = neutron.get_client(context)
+        admin = neutron.get_client(context, admin=True)
+        networks = api._get_available_networks(context, case['instance']['project_id'], case['networks'], user)
+        out.append(build(api, context, admin, case, networks))
+    return out
+
+
+if __name__ == '__main__':
+    mode = sys.argv[1]
+    result = {'recorded': recorded, 'live': live}[mode](json.load(sys.stdin))
+    print(json.dumps(result))
