@@ -30,10 +30,11 @@ wait_up() {
 }
 
 # TERM to every service's process group at once (oslo.service and gunicorn shut down gracefully on it), KILL
-# to what is left after 10 s.
+# to what is left after 10 s. Every service, or only those named.
 stop() {
   local name pids=()
-  for name in "${services[@]}"; do
+  for name in "${@:-${services[@]}}"; do
+    [[ " ${services[*]} " == *" $name "* ]] || fail "no service $name (services: ${services[*]})"
     if running "$name"; then
       say "stopping $name"
       pids+=("$(cat "$run/$name.pid")")
@@ -45,7 +46,7 @@ stop() {
     while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   done
-  rm -f "$run"/*.pid
+  for name in "${@:-${services[@]}}"; do rm -f "$run/$name.pid"; done
 }
 
 status() {
@@ -67,8 +68,8 @@ exclusively() {
 services_main() {
   case ${1:-} in
     start) exclusively start ;;
-    stop) exclusively stop ;;
+    stop) shift; exclusively stop "$@" ;;
     status) status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop [SERVICE...]|status" >&2; exit 2 ;;
   esac
 }

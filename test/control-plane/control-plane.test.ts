@@ -1,7 +1,7 @@
 /**
  * scripts/control-plane brings up a real Nova 26 control plane that answers as one: nova-api lists its
  * conductor and scheduler up (they heartbeat through the conductor over the vhost's RabbitMQ), Glance serves
- * the image it was given, placement answers as an admin.
+ * the image it was given, placement answers as an admin, nova-api reaches Neutron (neutron.test.ts tests it).
  */
 import { CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from './control-plane.js';
 
@@ -35,10 +35,11 @@ test('placement answers GET /resource_providers for an admin', async () => {
   expect(Array.isArray(body['resource_providers'])).toBe(true);
 });
 
-test('nova-api reaches the Neutron stand-in and Glance with the caller\'s token (GET /os-security-groups, GET /images)', async () => {
-  // Both proxies are answered by nova-api from Neutron and Glance with the token noauth2 leaves in the context.
-  const groups = (await getJson(`${plane.compute_url}/os-security-groups`, plane)) as Record<string, unknown>;
-  expect(groups).toEqual({ security_groups: [] });
+test('nova-api reaches Neutron and Glance with the caller\'s token (GET /os-security-groups, GET /images)', async () => {
+  // Both proxies are answered by nova-api from Neutron and Glance with the token noauth2 leaves in the context;
+  // Neutron makes a project's default group when the project first lists its groups.
+  const groups = (await getJson(`${plane.compute_url}/os-security-groups`, plane)) as { security_groups: unknown[] };
+  expect(groups.security_groups).toContainEqual(expect.objectContaining({ name: 'default', tenant_id: 'admin' }));
   const images = (await getJson(`${plane.compute_url}/images`, plane)) as { images: { id: string }[] };
   expect(images.images.map((image) => image.id)).toContain(plane.image_id);
 });

@@ -1,8 +1,8 @@
 /**
  * The real Nova 26 control plane of scripts/control-plane (nova-api, nova-conductor, nova-scheduler, placement,
- * Glance, a Neutron stand-in) for tests that need Nova on the other side. Started once per machine and left
- * running for the next test file: a start from nothing takes about a minute here, a start of what is already
- * running two seconds. `scripts/control-plane stop` ends it.
+ * Glance, neutron-server and the Linux bridge agent of one host) for tests that need Nova on the other side.
+ * Started once per machine and left running for the next test file: a start from nothing takes about a minute
+ * here, a start of what is already running two seconds. `scripts/control-plane stop` ends it.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,13 +25,36 @@ export interface ControlPlane {
   compute_url: string;
   placement_url: string;
   glance_url: string;
+  /** neutron-server (noauth: every request is an admin's), without the version (http://127.0.0.1:9696). */
   neutron_url: string;
+  /**
+   * The [DEFAULT] host of the Linux bridge agent: the one host whose ports Neutron binds. A compute host under
+   * test that needs bound ports takes this name, one at a time: claimAgentHost (network.ts).
+   */
+  agent_host: string;
+  /** The file claimAgentHost locks. */
+  agent_host_lock: string;
+  /** The shared flat network, made at the control plane's start. */
+  network: ControlPlaneNetwork;
   /** noauth2's token for the admin user in the admin project (nova-api, placement); Glance checks none. */
   token: string;
   /** A qcow2 image in Glance, active. */
   image_id: string;
   nova_conf: string;
   log_dir: string;
+}
+
+/** One flat network on a physical network of the agent, shared, with one IPv4 subnet without DHCP. */
+export interface ControlPlaneNetwork {
+  id: string;
+  name: string;
+  physical_network: string;
+  mtu: number;
+  subnet_id: string;
+  cidr: string;
+  /** Held by the machine (the other end of the physical network's veth pair): guests on the network reach it. */
+  gateway_ip: string;
+  dns_nameservers: string[];
 }
 
 /** Use as beforeAll(..., CONTROL_PLANE_START_MS): the first start installs packages and creates databases. */

@@ -1,0 +1,139 @@
+/**
+ * The control plane's Neutron is a real one: neutron-server (ML2, Linux bridge) answers, the Linux bridge agent
+ * of the agent host is alive, a compute port bound to that host binds as `bridge` (and to a host without an
+ * agent fails to), the shared flat network of the facts is there, Neutron's events reach nova-api, and the
+ * agent host is one compute host's at a time (claimAgentHost), a stale one retired.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from '../bus/helpers/rabbit.js';
+import { ComputeHost } from './compute-host.js';
+import { computeHostConfig, CONTROL_PLANE_START_MS, startControlPlane, type ControlPlane } from './control-plane.js';
+import {
+  claimAgentHost,
+  createPort,
+  deletePort,
+  listAgents,
+  NeutronError,
+  showNetwork,
+  showPort,
+  showSubnet,
+  updatePort,
+  type AgentHostClaim,
+} from './network.js';
+
+const execFileAsync = promisify(execFile);
+
+let plane: ControlPlane;
+const ports: string[] = [];
+const claims: AgentHostClaim[] = [];
+
+beforeAll(async () => {
+  plane = await startControlPlane();
+}, CONTROL_PLANE_START_MS);
+
+afterAll(async () => {
+  for (const id of ports) await deletePort(plane, id).catch((error: Error) => console.warn(error.message));
+  for (const claim of claims) await claim.release();
+});
+
+/** A compute port of a server `device_id` on the control plane's network, bound to `host`. */
+async function computePort(host: string, device_id: string = randomUUID()) {
+  const port = await createPort(plane, { network_id: plane.network.id, device_owner: 'compute:nova', device_id, 'binding:host_id': host });
+  ports.push(port.id);
+  return port;
+}
+
+test('neutron-server answers, with the Linux bridge agent of the agent host alive and physnet1 mapped', async () => {
+  const agents = await listAgents(plane, { host: plane.agent_host });
+  expect(agents).toEqual([
+    expect.objectContaining({
+      agent_type: 'Linux bridge agent',
+      binary: 'neutron-linuxbridge-agent',
+      alive: true,
+      configurations: expect.objectContaining({ interface_mappings: { [plane.network.physical_network]: expect.any(String) } }),
+    }),
+  ]);
+});
+
+test('the shared flat network of the facts: on physnet1, one IPv4 subnet without DHCP', async () => {
+  const network = await showNetwork(plane, plane.network.id);
+  expect(network).toMatchObject({
+    name: plane.network.name,
+    shared: true,
+    status: 'ACTIVE',
+    'provider:network_type': 'flat',
+    'provider:physical_network': plane.network.physical_network,
+    subnets: [plane.network.subnet_id],
+  });
+  const subnet = await showSubnet(plane, plane.network.subnet_id);
+  expect(subnet).toMatchObject({ cidr: plane.network.cidr, gateway_ip: plane.network.gateway_ip, dns_nameservers: plane.network.dns_nameservers, enable_dhcp: false });
+});
+
+test('a compute port bound to the agent host binds as bridge through linuxbridge; to a host without an agent it fails', async () => {
+  const bound = await computePort(plane.agent_host);
+  expect(bound).toMatchObject({
+    'binding:host_id': plane.agent_host,
+    'binding:vif_type': 'bridge',
+    'binding:vnic_type': 'normal',
+    'binding:vif_details': expect.objectContaining({ connectivity: 'l2' }),
+    status: 'DOWN',
+  });
+  expect(bound.fixed_ips).toEqual([{ subnet_id: plane.network.subnet_id, ip_address: expect.stringMatching(/^10\.9\.0\.\d+$/) }]);
+  const unbound = await computePort(`no-agent-${randomUUID()}`);
+  expect(unbound['binding:vif_type']).toBe('binding_failed');
+
+  expect(await deletePort(plane, bound.id)).toBe(true);
+  await expect(showPort(plane, bound.id)).rejects.toMatchObject({ status: 404 } satisfies Partial<NeutronError>);
+  expect(await deletePort(plane, bound.id)).toBe(false);
+});
+
+test('a change of a compute port reaches nova-api as network-changed (os-server-external-events accepted)', async () => {
+  const server = randomUUID();
+  const port = await computePort(plane.agent_host, server);
+  await updatePort(plane, port.id, { name: 'renamed' });
+  // Neutron logs each event it sent with nova-api's request id: a 404 for this unknown server, as expected.
+  const requestId = await eventually('Neutron sent network-changed', () => {
+    const line = readFileSync(join(plane.log_dir, 'neutron-server.log'), 'utf8')
+      .split('\n')
+      .find((text) => text.includes(`'server_uuid': '${server}'`) && text.includes("'name': 'network-changed'"));
+    return line === undefined ? undefined : /Nova event matching \['(req-[0-9a-f-]+)'\]/.exec(line)?.[1] ?? `unmatched: ${line}`;
+  }, 20_000, 500);
+  expect(requestId).toMatch(/^req-/);
+  const apiLine = readFileSync(join(plane.log_dir, 'nova-api.log'), 'utf8')
+    .split('\n')
+    .find((text) => text.includes(requestId));
+  expect(apiLine).toMatch(/"POST \/v2\.1\/os-server-external-events HTTP\/1\.1" status: 207/);
+});
+
+test('claimAgentHost holds the agent host until released, and retires a compute service left on it', async () => {
+  const held = async () => (await execFileAsync('flock', ['--nonblock', plane.agent_host_lock, 'true']).then(() => false, () => true));
+  const first = await claimAgentHost(plane);
+  claims.push(first);
+  expect(first.name).toBe(plane.agent_host);
+  expect(await held()).toBe(true);
+
+  // A compute host of that name, registered and stopped without being retired, as a killed run leaves it.
+  const dir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-agent-host-'));
+  try {
+    const config = join(dir, 'nova.conf');
+    writeFileSync(config, computeHostConfig(plane, plane.agent_host, dir));
+    const left = new ComputeHost(plane, plane.agent_host, config);
+    await left.start();
+    await left.stop();
+    expect(await left.listedService()).toMatchObject({ Binary: 'nova-compute' });
+
+    await first.release();
+    expect(await held()).toBe(false);
+    const second = await claimAgentHost(plane);
+    claims.push(second);
+    expect(await left.listedService()).toBeUndefined();
+    await second.release();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
