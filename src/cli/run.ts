@@ -9,6 +9,8 @@ import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
 import { effectiveLines } from '../config/render.js';
 import { getLogger, setDebug } from '../log.js';
+import { daemonStatus } from '../systemd/daemon-status.js';
+import { SystemdNotifier } from '../systemd/notify.js';
 import { VERSION } from '../version.js';
 import { hostUptime } from '../virt/host-uptime.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
@@ -36,9 +38,11 @@ export async function run(args: string[]): Promise<number> {
   const loaded = loadFromArgs(values['config-file']);
   setDebug(loaded.config.DEFAULT.debug);
   const log = getLogger('nova_spawnd');
+  // Type=notify: READY=1 once consuming, STATUS= lines, the watchdog's pings (from now on), RELOADING=1 on SIGHUP.
+  const systemd = SystemdNotifier.fromEnvironment(process.env, log.child('systemd'));
   log.info(`nova-spawnd ${VERSION} starting`, { host: loaded.config.DEFAULT.host, files: loaded.files.join(',') || 'none' });
   for (const line of effectiveLines(loaded.config)) log.debug(line);
-  onHangup = () => {
+  onHangup = () => systemd.reloading(() => {
     try {
       const debug = loadFromArgs(values['config-file']).config.DEFAULT.debug;
       setDebug(debug);
@@ -46,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
     } catch (error) {
       log.error(`SIGHUP: configuration not re-read, keeping the current log level: ${(error as Error).message}`);
     }
-  };
+  });
 
   const { config } = loaded;
   const bus = readBusOptions(config);
@@ -60,14 +64,19 @@ export async function run(args: string[]): Promise<number> {
   // resources in the background, retrying a conductor or placement that does not answer yet, and its builds
   // are Nova's (each step saved through nova-conductor, a failure an ERROR with its fault).
   let computeService: ComputeService | null = null;
+  let registered: boolean | null = null;
   // The lifecycle's notifications go out through the daemon's notifier. The daemon is made below,
   // after the compute manager it hands the casts to; an operation reaches the lifecycle only through it.
   let daemon: SpawnDaemon | null = null;
   if (controlPlaneConfigured(config)) {
     const notify = notificationsEnabled(bus) ? (notification: LifecycleNotification) => daemon!.notifyInstanceAction(notification) : undefined;
     computeService = startComputeService(config, bus, { connection: spawner.connection, log, ...(notify ? { notify } : {}) });
+    registered = false;
     computeService.ready().then(
-      () => log.info('registered with the control plane: service up, compute node reported to placement', { host: config.DEFAULT.host }),
+      () => {
+        registered = true;
+        log.info('registered with the control plane: service up, compute node reported to placement', { host: config.DEFAULT.host });
+      },
       () => undefined,
     );
   } else {
@@ -80,10 +89,18 @@ export async function run(args: string[]): Promise<number> {
     { compute, queries: { get_host_uptime: hostUptime, 'baseapi.ping': async (args) => ({ service: 'compute', arg: args['arg'] ?? null }) }, log: log.child('bus') },
   );
   daemon.start();
+  const running = daemon;
+  systemd.watchStatus(() => daemonStatus(running, registered), 1000);
+  // The metadata API listens already; the service registration, when there is one, is part of being ready.
+  Promise.all([daemon.ready(), computeService?.ready()]).then(
+    () => systemd.ready(daemonStatus(running, registered)),
+    () => undefined,
+  );
 
   // Signal handlers do not keep Node's event loop alive, and between two connection attempts nothing else may.
   const keepAlive = setInterval(() => undefined, 2 ** 30);
   const signal = await stopped;
+  systemd.stopping(`received ${signal}: finishing the ${daemon.busy} builds in flight`);
   const graceSeconds = config.DEFAULT.graceful_shutdown_timeout;
   log.info(`received ${signal}: no new builds, waiting ${graceSeconds === 0 ? 'as long as they take' : `up to ${graceSeconds} s`} for the ${daemon.busy} in flight`);
   const finished = await daemon.stop(graceSeconds === 0 ? null : graceSeconds * 1000);
@@ -91,6 +108,7 @@ export async function run(args: string[]): Promise<number> {
   await metadataServer?.close();
   await spawner.close();
   clearInterval(keepAlive);
+  systemd.close();
   log.info(finished ? 'stopped' : 'stopped with builds unfinished (left unacked for redelivery)');
   return EX_OK;
 }
