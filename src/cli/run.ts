@@ -8,7 +8,7 @@ import type { LifecycleNotification } from '../compute/lifecycle.js';
 import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
 import { effectiveLines } from '../config/render.js';
-import { getLogger, setDebug } from '../log.js';
+import { configureLogging, getLogger } from '../log.js';
 import { daemonStatus } from '../systemd/daemon-status.js';
 import { SystemdNotifier } from '../systemd/notify.js';
 import { VERSION } from '../version.js';
@@ -22,7 +22,7 @@ Runs the daemon in the foreground (what the systemd unit starts): consumes build
 compute.<host> queue of [DEFAULT] transport_url and spawns the guests, and serves the metadata API on
 [DEFAULT] metadata_listen:metadata_listen_port when [DEFAULT] enabled_apis lists metadata. SIGTERM or SIGINT stops it after the
 builds in flight, waiting at most [DEFAULT] graceful_shutdown_timeout seconds (exit 0); SIGHUP re-reads
-[DEFAULT] debug. With [placement] credentials it is a compute service of a Nova control plane: it
+the logging options ([DEFAULT] debug, default_log_levels, ...) and reopens the log file. With [placement] credentials it is a compute service of a Nova control plane: it
 registers as nova-compute through nova-conductor and reports its compute node to placement.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -36,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGINT', resolve);
   });
   const loaded = loadFromArgs(values['config-file']);
-  setDebug(loaded.config.DEFAULT.debug);
+  configureLogging(loaded.config.DEFAULT);
   const log = getLogger('nova_spawnd');
   // Type=notify: READY=1 once consuming, STATUS= lines, the watchdog's pings (from now on), RELOADING=1 on SIGHUP.
   const systemd = SystemdNotifier.fromEnvironment(process.env, log.child('systemd'));
@@ -44,11 +44,11 @@ export async function run(args: string[]): Promise<number> {
   for (const line of effectiveLines(loaded.config)) log.debug(line);
   onHangup = () => systemd.reloading(() => {
     try {
-      const debug = loadFromArgs(values['config-file']).config.DEFAULT.debug;
-      setDebug(debug);
-      log.info('SIGHUP: log level re-read', { debug });
+      const options = loadFromArgs(values['config-file']).config.DEFAULT;
+      configureLogging(options);
+      log.info('SIGHUP: logging options re-read, log file reopened', { debug: options.debug });
     } catch (error) {
-      log.error(`SIGHUP: configuration not re-read, keeping the current log level: ${(error as Error).message}`);
+      log.error(`SIGHUP: configuration not re-read, keeping the current logging: ${(error as Error).message}`);
     }
   });
 

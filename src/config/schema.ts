@@ -9,6 +9,7 @@ import {
   booleanType,
   floatType,
   hostDomainType,
+  InvalidOptionValue,
   integerType,
   optionalFloatType,
   listType,
@@ -18,6 +19,10 @@ import {
   stringType,
   type OsloType,
 } from './oslo-types.js';
+import { checkFormat } from '../logging/context-formatter.js';
+import { parseLevelPair } from '../logging/levels.js';
+import { DEFAULT_LOG_LEVELS, LOGGING_DEFAULTS, type LoggingOptions } from '../logging/options.js';
+import { formatKeys } from '../logging/percent-format.js';
 
 export const CONFIG_DRIVE_FORMATS = ['iso9660', 'vfat'] as const;
 export const VIRT_TYPES = ['kvm', 'lxc', 'qemu', 'parallels'] as const;
@@ -93,8 +98,7 @@ export interface NovaConfig {
     enabled_apis: string[];
     metadata_listen: string;
     metadata_listen_port: number;
-    debug: boolean;
-  };
+  } & LoggingOptions;
   api: {
     config_drive_skip_versions: string;
     dhcp_domain: string;
@@ -258,6 +262,72 @@ function ksaAdapterOptions(serviceType: string): Specs<KsaAdapterOptions> {
   };
 }
 
+/** A StrOpt holding a Python %-format for log records: its keys are checked when the file is read. */
+function logFormatType(check: (format: string) => void): OsloType<string> {
+  const plain = stringType();
+  const checked = (value: string): void => {
+    try {
+      check(value);
+    } catch (error) {
+      throw new InvalidOptionValue(`a %(key)s format string: ${(error as Error).message}`);
+    }
+  };
+  return { ...plain, parse: (raw) => (checked(raw), raw), check: checked };
+}
+
+/** default_log_levels: a ListOpt of logger=LEVEL, each LEVEL one Python's logging knows. */
+function levelPairsType(): OsloType<string[]> {
+  const list = listType();
+  const check = (pairs: string[]): void => {
+    try {
+      pairs.forEach(parseLevelPair);
+    } catch (error) {
+      throw new InvalidOptionValue(`a comma-separated list of logger=LEVEL pairs: ${(error as Error).message}`);
+    }
+  };
+  return { ...list, allowed: 'a comma-separated list of logger=LEVEL pairs', parse: (raw) => { const pairs = list.parse(raw); check(pairs); return pairs; }, check };
+}
+
+/** oslo.log's options (oslo_log/_options.py) that nova-spawnd implements, with oslo's defaults and help. */
+function loggingOptions(): Specs<Omit<LoggingOptions, 'debug'>> {
+  const recordFormat = (name: keyof LoggingOptions, doc: string) => option(logFormatType((format) => checkFormat(format)), LOGGING_DEFAULTS[name] as string, doc);
+  return {
+    log_date_format: option(stringType(), LOGGING_DEFAULTS.log_date_format, `Defines the format string for %(asctime)s in log records. Default: ${LOGGING_DEFAULTS.log_date_format} .`),
+    log_file: option(optionalStringType(), null, '(Optional) Name of log file to send logging output to. If no default is set, logging will go to stderr as defined by use_stderr. The file is reopened when logrotate moves it (and on SIGHUP).', {
+      deprecated: [{ name: 'logfile' }],
+    }),
+    log_dir: option(optionalStringType(), null, '(Optional) The base directory used for relative log_file paths; alone, logs go to nova-spawnd.log in it.', {
+      deprecated: [{ name: 'logdir' }],
+    }),
+    use_journal: option(
+      booleanType,
+      false,
+      "Enable journald for logging. If running in a systemd environment you may wish to enable journal support. Doing so will use the journal native protocol which includes structured metadata in addition to log messages (PRIORITY, REQUEST_ID, INSTANCE_UUID, ...).",
+    ),
+    use_json: option(booleanType, false, 'Use JSON formatting for logging.'),
+    use_stderr: option(booleanType, false, 'Log output to standard error (also when log_file or use_journal sends it elsewhere; with neither, logs go to standard error anyway).'),
+    logging_context_format_string: recordFormat('logging_context_format_string', 'Format string to use for log messages with context.'),
+    logging_default_format_string: recordFormat('logging_default_format_string', 'Format string to use for log messages when context is undefined.'),
+    logging_debug_format_suffix: recordFormat('logging_debug_format_suffix', 'Additional data to append to log message when logging level for the message is DEBUG.'),
+    logging_exception_prefix: recordFormat('logging_exception_prefix', 'Prefix each line of exception output with this format.'),
+    logging_user_identity_format: option(
+      logFormatType(formatKeys),
+      LOGGING_DEFAULTS.logging_user_identity_format,
+      "Defines the format string for %(user_identity)s that is used in logging_context_format_string: any key of the request context, '-' when unset.",
+    ),
+    default_log_levels: option(
+      levelPairsType(),
+      DEFAULT_LOG_LEVELS,
+      "List of package logging levels in logger=LEVEL pairs. A level applies to the logger and the loggers under it: nova_spawnd.bus=WARNING quietens the message bus's.",
+    ),
+    instance_uuid_format: option(
+      logFormatType((format) => checkFormat(format, ['uuid'])),
+      LOGGING_DEFAULTS.instance_uuid_format,
+      'The format for an instance UUID that is passed with the log message.',
+    ),
+  };
+}
+
 /**
  * netutils.get_my_ipv4 without its UDP probe of a public address: an IPv4 address of the interface the
  * default route leaves by (/proc/net/route), else of any interface but loopback, else 127.0.0.1. Never the
@@ -404,7 +474,8 @@ export const schema: Schema = {
     ),
     metadata_listen: option(stringType(), '0.0.0.0', 'IP address on which the metadata API listens.'),
     metadata_listen_port: option(portType, 8775, 'Port on which the metadata API listens.'),
-    debug: option(booleanType, false, 'Log at DEBUG level instead of INFO. Re-read on SIGHUP.'),
+    debug: option(booleanType, false, 'If set to true, the logging level will be set to DEBUG instead of the default INFO level. Re-read on SIGHUP.'),
+    ...loggingOptions(),
   },
   api: {
     config_drive_skip_versions: option(

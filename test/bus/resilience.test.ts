@@ -279,7 +279,7 @@ describe('kill -9 of the daemon in the middle of a stream', () => {
     if (status) await libvirt.undefine(status.name);
   }
 
-  test('after a restart every spawn ends with exactly one running domain, none lost; SIGHUP re-reads debug; SIGTERM exits 0', async () => {
+  test('after a restart every spawn ends with exactly one running domain, none lost; SIGHUP re-reads the logging options; SIGTERM exits 0', async () => {
     const HOST = 'compute-kill';
     const COUNT = 8;
     const instances = Array.from({ length: COUNT }, newInstance);
@@ -299,7 +299,7 @@ describe('kill -9 of the daemon in the middle of a stream', () => {
 
     writeFileSync(configFile, renderIni({ ...sections, DEFAULT: { ...sections['DEFAULT'], debug: 'true' } }));
     second.signal('SIGHUP');
-    await second.waitForLog(/SIGHUP: log level re-read debug=true/);
+    await second.waitForLog(/SIGHUP: logging options re-read, log file reopened debug=true/);
 
     second.signal('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });

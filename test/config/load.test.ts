@@ -106,6 +106,25 @@ describe('defaults', () => {
       metadata_listen: '0.0.0.0',
       metadata_listen_port: 8775,
       debug: false,
+      log_date_format: '%Y-%m-%d %H:%M:%S',
+      log_file: null,
+      log_dir: null,
+      use_journal: false,
+      use_json: false,
+      use_stderr: false,
+      logging_context_format_string:
+        '%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [%(global_request_id)s %(request_id)s %(user_identity)s] %(instance)s%(message)s',
+      logging_default_format_string: '%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s',
+      logging_debug_format_suffix: '%(funcName)s %(pathname)s:%(lineno)d',
+      logging_exception_prefix: '%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s',
+      logging_user_identity_format: '%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s',
+      default_log_levels: [
+        'amqp=WARN', 'amqplib=WARN', 'boto=WARN', 'qpid=WARN', 'sqlalchemy=WARN', 'suds=INFO', 'oslo.messaging=INFO', 'oslo_messaging=INFO',
+        'iso8601=WARN', 'requests.packages.urllib3.connectionpool=WARN', 'urllib3.connectionpool=WARN', 'websocket=WARN',
+        'requests.packages.urllib3.util.retry=WARN', 'urllib3.util.retry=WARN', 'keystonemiddleware=WARN', 'routes.middleware=WARN',
+        'stevedore=WARN', 'taskflow=WARN', 'keystoneauth=WARN', 'oslo.cache=INFO', 'oslo_policy=INFO', 'dogpile.core.dogpile=INFO',
+      ],
+      instance_uuid_format: '[instance: %(uuid)s] ',
     },
     api: {
       config_drive_skip_versions: '1.0 2007-01-19 2007-03-01 2007-08-29 2007-10-10 2007-12-15 2008-02-01 2008-09-01',
@@ -276,7 +295,8 @@ describe("an operator's real nova.conf", () => {
     expect(loaded.config.libvirt.hw_machine_type).toEqual(['x86_64=q35', 'aarch64=virt']);
     expect(loaded.config.neutron.metadata_proxy_shared_secret).toBe('metadata secret');
     const ignored = loaded.warnings.find((w) => w.includes('ignoring options'));
-    expect(ignored).toContain('[DEFAULT] compute_driver, log_dir');
+    expect(ignored).toContain('[DEFAULT] compute_driver;');
+    expect(loaded.config.DEFAULT.log_dir).toBe('/var/log/nova');
     expect(ignored).toContain('[vnc] (whole section)');
     expect(ignored).toContain('[libvirt] images_type, cpu_mode');
     expect(loaded.warnings.some((w) => /\[DEFAULT\] dhcp_domain is deprecated: use \[api\] dhcp_domain/.test(w))).toBe(true);
@@ -317,6 +337,11 @@ describe('bad values name the file, line, section, option and value', () => {
     ['[libvirt]\nhw_machine_type = q35\n', 'libvirt', 'hw_machine_type', 'q35', /KEY=VALUE/],
     ['[api]\nvendordata_providers = StaticJSON,Mine\n', 'api', 'vendordata_providers', 'StaticJSON,Mine', /"StaticJSON", "DynamicJSON"/],
     ['[oslo_messaging_rabbit]\nrabbit_quorum_queue = sometimes\n', 'oslo_messaging_rabbit', 'rabbit_quorum_queue', 'sometimes', /boolean/],
+    ['[DEFAULT]\nlogging_context_format_string = %(asctime)s %(instance_uuid)s\n', 'DEFAULT', 'logging_context_format_string', '%(asctime)s %(instance_uuid)s', /unknown key %\(instance_uuid\)s; known: name, msg/],
+    ['[DEFAULT]\nlogging_default_format_string = %s %(message)s\n', 'DEFAULT', 'logging_default_format_string', '%s %(message)s', /only %\(name\)s-style/],
+    ['[DEFAULT]\nlogging_exception_prefix = %(asctime)q\n', 'DEFAULT', 'logging_exception_prefix', '%(asctime)q', /unsupported conversion/],
+    ['[DEFAULT]\ninstance_uuid_format = [%(instance)s] \n', 'DEFAULT', 'instance_uuid_format', '[%(instance)s]', /unknown key %\(instance\)s; known: uuid/],
+    ['[DEFAULT]\ndefault_log_levels = amqp=WARN,nova_spawnd.bus=LOUD\n', 'DEFAULT', 'default_log_levels', 'amqp=WARN,nova_spawnd.bus=LOUD', /"nova_spawnd.bus=LOUD" is not logger=LEVEL/],
   ])('%j', (text, section, option, value, reason) => {
     const problems = problemsOf(() => load(text));
     expect(problems).toEqual([
