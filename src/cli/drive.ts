@@ -25,7 +25,7 @@ export class DriveExistsError extends Error {
 }
 
 export const driveHelp = `usage:
-  nova-spawnd drive build (--request FILE | --message FILE) [--format iso9660|vfat] -o OUT [--config-file FILE]...
+  nova-spawnd drive build (--request FILE | --message FILE) [--format iso9660|vfat] -o OUT [--config-file FILE]... [--config-dir DIR]...
   nova-spawnd drive ls IMAGE
   nova-spawnd drive cat IMAGE PATH
 
@@ -53,7 +53,7 @@ async function build(args: string[]): Promise<number> {
     throw new UsageError(`--format ${JSON.stringify(values.format)}: must be one of ${CONFIG_DRIVE_FORMATS.join(', ')}`);
   }
 
-  const loaded = loadFromArgs(values['config-file']);
+  const loaded = loadFromArgs(args);
   const { config } = loaded;
   const instancesPath = config.DEFAULT.instances_path;
   // The options and host facts the daemon plans with: the disks are named as a spawn names them.

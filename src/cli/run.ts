@@ -16,7 +16,7 @@ import { hostUptime } from '../virt/host-uptime.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
 
-export const runHelp = `usage: nova-spawnd run [--config-file FILE]...
+export const runHelp = `usage: nova-spawnd run [--config-file FILE]... [--config-dir DIR]...
 
 Runs the daemon in the foreground (what the systemd unit starts): consumes build_and_run_instance from the
 compute.<host> queue of [DEFAULT] transport_url and spawns the guests, and serves the metadata API on
@@ -26,7 +26,7 @@ the logging options ([DEFAULT] debug, default_log_levels, ...) and reopens the l
 registers as nova-compute through nova-conductor and reports its compute node to placement.`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: configFileOption, strict: true });
+  parseArgs({ args, options: configFileOption, strict: true });
   // Before anything is logged: a supervisor may signal as soon as it sees us start, and SIGHUP's default
   // action would kill us.
   let onHangup: () => void = () => undefined;
@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  const loaded = loadFromArgs(values['config-file']);
+  const loaded = loadFromArgs(args);
   configureLogging(loaded.config.DEFAULT);
   const log = getLogger('nova_spawnd');
   // Type=notify: READY=1 once consuming, STATUS= lines, the watchdog's pings (from now on), RELOADING=1 on SIGHUP.
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
   for (const line of effectiveLines(loaded.config)) log.debug(line);
   onHangup = () => systemd.reloading(() => {
     try {
-      const options = loadFromArgs(values['config-file']).config.DEFAULT;
+      const options = loadFromArgs(args).config.DEFAULT;
       configureLogging(options);
       log.info('SIGHUP: logging options re-read, log file reopened', { debug: options.debug });
     } catch (error) {

@@ -5,7 +5,7 @@ import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
 import { readSpawnMessage, spawnSourceOptions } from './spawn-source.js';
 
-export const spawnHelp = `usage: nova-spawnd spawn (--request FILE | --message FILE) [--dry-run] [--config-file FILE]...
+export const spawnHelp = `usage: nova-spawnd spawn (--request FILE | --message FILE) [--dry-run] [--config-file FILE]... [--config-dir DIR]...
 
 Runs the spawn pipeline once, without the bus: image cache and disks, domain definition, config drive,
 start, exactly as the daemon does for a message. --message takes the raw body of a build_and_run_instance
@@ -14,7 +14,7 @@ the domain XML and the config drive's files.`;
 
 export async function spawn(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...configFileOption, ...spawnSourceOptions, 'dry-run': { type: 'boolean' } }, strict: true });
-  const loaded = loadFromArgs(values['config-file']);
+  const loaded = loadFromArgs(args);
   const { request } = await readSpawnMessage(values);
   const log = getLogger('nova_spawnd');
   const spawner = await composeSpawner(loaded, log);

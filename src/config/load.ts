@@ -4,7 +4,9 @@
  * Options and sections we do not know are Nova's own and only warned about, so an operator's real nova.conf
  * loads.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import convict from 'convict';
 import { ConfigError, ConfigFileError, type ConfigProblem, type ValueSource } from './config-error.js';
 import { parseIni, type IniSections } from './ini.js';
@@ -45,6 +47,25 @@ function readFiles(paths: readonly string[], optional: boolean): ParsedFile[] {
     }
     return [{ path, sections: parseIni(text, path) }];
   });
+}
+
+/**
+ * oslo.config's --config-dir: the directory's `*.conf` files, sorted (glob's, so not hidden ones), a leading
+ * ~ expanded. A directory that does not exist is an error (ConfigDirNotFoundError), an empty one is not.
+ */
+export function configDirFiles(dir: string): string[] {
+  const path = dir === '~' || dir.startsWith('~/') ? join(homedir(), dir.slice(1)) : dir;
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigFileError(dir, code === 'ENOENT' ? 'no such directory (--config-dir)' : code === 'ENOTDIR' ? 'not a directory (--config-dir)' : (error as Error).message);
+  }
+  return names
+    .filter((name) => name.endsWith('.conf') && !name.startsWith('.'))
+    .sort()
+    .map((name) => join(path, name));
 }
 
 /** Every (section, name) some option is read from, deprecated places included. */
