@@ -1,4 +1,4 @@
-import { GuestConsoleError, parseConsole, parseGuestDump } from './console-dump.js';
+import { GuestConsoleError, parseConsole, parseGuestDump, parseGuestNetwork } from './console-dump.js';
 
 /** What guest-init.sh prints for these files, wrapped at 76 columns like busybox base64, with the tty's CRLF. */
 function guestConsole(files: ReadonlyMap<string, Buffer>, { complete = true } = {}): string {
@@ -33,4 +33,27 @@ test.each([
   expect(() => parseGuestDump(log)).toThrow(GuestConsoleError);
   expect(() => parseGuestDump(log)).toThrow(message);
   expect(() => parseGuestDump(log)).toThrow(/--- last lines of the guest console ---/);
+});
+
+describe('the network lines after the dump', () => {
+  const withNetwork = (...lines: string[]) => guestConsole(FILES).replace('[    2.862859]', `${lines.map((line) => `${line}\r\n`).join('')}[    2.862859]`);
+
+  test('the NIC configured and the gateway pinged', () => {
+    expect(parseGuestNetwork(withNetwork('===NET fa:16:3e:00:00:01 10.9.0.5/24 eth0===', '===PING 10.9.0.1 ok==='))).toEqual({
+      mac: 'fa:16:3e:00:00:01', address: '10.9.0.5/24', nic: 'eth0', gateway: '10.9.0.1', pinged: true,
+    });
+    expect(parseGuestNetwork(withNetwork('===NET fa:16:3e:00:00:01 10.9.0.5/24 eth0===', '===PING 10.9.0.1 failed==='))?.pinged).toBe(false);
+  });
+
+  test('none without a static network on the drive', () => {
+    expect(parseGuestNetwork(guestConsole(FILES))).toBeNull();
+  });
+
+  test.each([
+    ['an error configuring the NIC', withNetwork('===ERROR no NIC with MAC fa:16:3e:00:00:01: 52:54:00:00:00:01 ==='), /the guest reported: no NIC with MAC/],
+    ['a NIC line without its ping', withNetwork('===NET fa:16:3e:00:00:01 10.9.0.5/24 eth0==='), /without its ===PING===/],
+    ['no dump at all', '===NET a b c===\r\n', /no ===DUMP COMPLETE===/],
+  ])('rejects %s', (_, log, message) => {
+    expect(() => parseGuestNetwork(log)).toThrow(message);
+  });
 });

@@ -93,3 +93,36 @@ function decodeBase64(path: string, base64: string, log: string): Buffer {
 export function parseConsole(log: string): Map<string, Buffer> {
   return parseGuestDump(log).files;
 }
+
+/** What the guest did with network_data.json after its dump: the NIC it configured and whether the gateway answered. */
+export interface GuestNetwork {
+  mac: string;
+  /** address/prefix */
+  address: string;
+  nic: string;
+  gateway: string;
+  pinged: boolean;
+}
+
+const NET_MARKER = /^===NET (\S+) (\S+) (\S+)===$/;
+const PING_MARKER = /^===PING (\S*) (ok|failed)===$/;
+
+/** The ===NET=== and ===PING=== lines (guest-init.sh); null when the drive had no static IPv4 network. */
+export function parseGuestNetwork(log: string): GuestNetwork | null {
+  const lines = log.replaceAll('\r', '').split('\n');
+  const complete = lines.findIndex((line) => line.startsWith('===DUMP COMPLETE'));
+  if (complete < 0) throw new GuestConsoleError('no ===DUMP COMPLETE=== before the network lines', log);
+  let net: RegExpExecArray | null = null;
+  for (const line of lines.slice(complete + 1)) {
+    const error = /^===ERROR (.*)===$/.exec(line);
+    if (error) throw new GuestConsoleError(`the guest reported: ${error[1]}`, log);
+    net ??= NET_MARKER.exec(line);
+    const ping = PING_MARKER.exec(line);
+    if (ping) {
+      if (!net) throw new GuestConsoleError('===PING=== before ===NET===', log);
+      return { mac: net[1]!, address: net[2]!, nic: net[3]!, gateway: ping[1]!, pinged: ping[2] === 'ok' };
+    }
+  }
+  if (net) throw new GuestConsoleError('===NET=== without its ===PING===', log);
+  return null;
+}

@@ -48,6 +48,35 @@ while IFS= read -r path; do
   count=$((count + 1))
 done < /dump-list
 echo "===DUMP COMPLETE $count files==="
+
+# The first static IPv4 network of network_data.json, configured as cloud-init would (the NIC found by its MAC),
+# and the gateway pinged: ===NET mac address/prefix interface=== then ===PING gateway ok|failed===. Nova writes
+# the JSON with fixed key order and spacing, so grep finds the first of each key (the network's netmask comes
+# before its routes'; the first gateway is the default route's).
+json=/mnt/openstack/latest/network_data.json
+if [ -f "$json" ] && grep -q '"type": "ipv4"' "$json"; then
+  mac=$(grep -o '"ethernet_mac_address": "[^"]*"' "$json" | head -n 1 | cut -d'"' -f4)
+  address=$(grep -o '"ip_address": "[^"]*"' "$json" | head -n 1 | cut -d'"' -f4)
+  netmask=$(grep -o '"netmask": "[^"]*"' "$json" | head -n 1 | cut -d'"' -f4)
+  gateway=$(grep -o '"gateway": "[^"]*"' "$json" | head -n 1 | cut -d'"' -f4)
+  eval "$(ipcalc -p "$address" "$netmask")"
+  nic=
+  for _ in $(seq 50); do
+    for path in /sys/class/net/*; do
+      [ "$(cat "$path/address")" = "$mac" ] && nic=${path##*/}
+    done
+    [ -n "$nic" ] && break
+    sleep 0.1
+  done
+  [ -n "$nic" ] || fail "no NIC with MAC $mac: $(cat /sys/class/net/*/address | tr '\n' ' ')"
+  ip link set "$nic" up && ip addr add "$address/$PREFIX" dev "$nic" || fail "configuring $address/$PREFIX on $nic failed"
+  echo "===NET $mac $address/$PREFIX $nic==="
+  if [ -n "$gateway" ] && ping -c 5 -w 10 "$gateway" >/dev/null 2>&1; then
+    echo "===PING $gateway ok==="
+  else
+    echo "===PING $gateway failed==="
+  fi
+fi
 cd /
 umount /mnt
 poweroff -f

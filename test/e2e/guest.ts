@@ -39,10 +39,10 @@ const GUEST_CACHE_DIR = '/var/cache/nova-spawnd-test';
 
 /**
  * Drivers for every bus Nova attaches a config drive to on x86 (IDE and SATA CD-ROMs, virtio and SCSI disks) and
- * both config drive formats; their dependencies are added from modules.dep.
+ * both config drive formats, and virtio NICs; their dependencies are added from modules.dep.
  */
 const GUEST_MODULES: readonly string[] = [
-  'ata_piix', 'ahci', 'sr_mod', 'sd_mod', 'virtio_pci', 'virtio_blk', 'virtio_scsi',
+  'ata_piix', 'ahci', 'sr_mod', 'sd_mod', 'virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net',
   'isofs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8',
 ];
 
