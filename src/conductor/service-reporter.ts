@@ -17,6 +17,7 @@
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ServiceFields } from '../nova/compute-objects.js';
 import { NOVA_26_SERVICE_VERSION } from '../nova/object-versions.js';
 import { WireObject } from '../nova/wire-object.js';
@@ -42,6 +43,8 @@ export interface ServiceReporterOptions {
   log: Logger;
   /** Between registration attempts; default 1 s doubling to 30 s. */
   retry?: Backoff;
+  /** Told whether each registration attempt and heartbeat was answered; default none. */
+  metrics?: Pick<Metrics, 'conductorAnswered'>;
 }
 
 const DEFAULT_RETRY: Backoff = { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 };
@@ -55,6 +58,8 @@ export class ServiceReporter {
   /** Nova's model_disconnected: the last heartbeat failed (logged once until one succeeds). */
   private disconnected = false;
   private reports = 0;
+  /** Why nova-conductor does not answer the service, null while its last call was answered. */
+  private unanswered: string | null = 'not registered yet';
 
   constructor(private readonly options: ServiceReporterOptions) {
     if (!Number.isInteger(options.reportIntervalS) || options.reportIntervalS <= 0) {
@@ -73,6 +78,11 @@ export class ServiceReporter {
   /** Heartbeats saved since start (successful saves only). */
   get reportCount(): number {
     return this.reports;
+  }
+
+  /** The health check's probe: throws saying why, unless nova-conductor answered the last registration attempt or heartbeat. */
+  checkConductor(): void {
+    if (this.unanswered !== null) throw new Error(this.unanswered);
   }
 
   /** Registers (retrying until it works) and then heartbeats, in the background. */
@@ -97,9 +107,11 @@ export class ServiceReporter {
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         this.record = await this.register();
+        this.answered(null);
         this.resolveRegistered(this.record);
         break;
       } catch (error) {
+        this.answered(`registration failed: ${describe(error)}`);
         const delay = backoffDelay(this.options.retry ?? DEFAULT_RETRY, attempt);
         this.options.log.warning(`could not register the ${COMPUTE_BINARY} service through nova-conductor, retrying in ${delay} ms: ${describe(error)}`, {
           host: this.options.host,
@@ -161,12 +173,14 @@ export class ServiceReporter {
     try {
       record.set('report_count', (record.get('report_count') ?? 0) + 1);
       await this.options.conductor.objectAction(record, 'save');
+      this.answered(null);
       this.reports++;
       if (this.disconnected) {
         this.disconnected = false;
         log.info('Recovered from being unable to report status.', { host });
       }
     } catch (error) {
+      this.answered(`the last heartbeat failed: ${describe(error)}`);
       if (!this.disconnected) {
         const lost = error instanceof RpcCallError && error.retryable;
         const notFound = error instanceof RpcCallError && error.remote?.className === 'ServiceNotFound';
@@ -177,6 +191,11 @@ export class ServiceReporter {
       }
       this.disconnected = true;
     }
+  }
+
+  private answered(problem: string | null): void {
+    this.unanswered = problem;
+    this.options.metrics?.conductorAnswered(problem === null);
   }
 }
 

@@ -62,7 +62,7 @@ export class PrometheusMetrics implements Metrics {
     this.brokerConnected = new Gauge({ name: 'nova_spawnd_broker_connected', help: '1 while the broker connection is up and set up, else 0.', labelNames: ['connection'], registers });
     this.brokerReconnects = new Counter({ name: 'nova_spawnd_broker_reconnects_total', help: 'Broker connections re-established after one was lost.', labelNames: ['connection'], registers });
     if (options.controlPlane) {
-      this.conductorUp = new Gauge({ name: 'nova_spawnd_conductor_up', help: "1 when nova-conductor answered the service's last heartbeat, else 0.", registers });
+      this.conductorUp = new Gauge({ name: 'nova_spawnd_conductor_up', help: "1 when nova-conductor saved the service's last heartbeat (or its registration), else 0.", registers });
       const since = (): number => (this.nowMs() - this.lastHeartbeatMs) / 1000;
       new Gauge({
         name: 'nova_spawnd_heartbeat_age_seconds',

@@ -18,6 +18,7 @@ import { ComputeNodeKeeper } from '../../src/conductor/compute-node-keeper.js';
 import { ConductorApi, type RpcCaller } from '../../src/conductor/conductor-api.js';
 import { ServiceReporter } from '../../src/conductor/service-reporter.js';
 import { getLogger, type Logger } from '../../src/log.js';
+import { PrometheusMetrics } from '../../src/metrics/prometheus.js';
 import { HostResourceReader } from '../../src/resources/host-resources.js';
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { NOVA_NS } from '../../src/virt/domain-xml.js';
@@ -88,9 +89,9 @@ async function within(what: string, seconds: number, check: () => Promise<boolea
   throw new Error(`${what}: not within ${seconds} s`);
 }
 
-function reporter(host: string, log: Logger = getLogger('test.service-reporter'), api: ConductorApi = conductor): ServiceReporter {
+function reporter(host: string, log: Logger = getLogger('test.service-reporter'), api: ConductorApi = conductor, metrics?: PrometheusMetrics): ServiceReporter {
   registeredHosts.add(host);
-  return new ServiceReporter({ conductor: api, host, reportIntervalS: 2, enableNewServices: true, log, retry: { initialMs: 200, maxMs: 1000, jitter: 0.2 } });
+  return new ServiceReporter({ conductor: api, host, reportIntervalS: 2, enableNewServices: true, log, retry: { initialMs: 200, maxMs: 1000, jitter: 0.2 }, ...(metrics ? { metrics } : {}) });
 }
 
 beforeAll(async () => {
@@ -144,8 +145,11 @@ describe('the service record and its heartbeat', () => {
     first = reporter(HOST);
     const began = Date.now();
     first.start();
+    // The health check's probe, as the conductor has not answered yet, and once it has.
+    expect(() => first.checkConductor()).toThrow('not registered yet');
     const record = await first.registered();
     const registeredMs = Date.now() - began;
+    expect(() => first.checkConductor()).not.toThrow();
     expect(record.get('host')).toBe(HOST);
     expect(record.get('binary')).toBe('nova-compute');
     expect(record.get('topic')).toBe('compute');
@@ -217,6 +221,7 @@ describe('a conductor that cannot be reached', () => {
     const service = reporter(`${HOST}-no-conductor`, log, noConductor);
     service.start();
     await within('two retries in the log', 30, async () => lines.filter((line) => line.includes('could not register')).length >= 2);
+    expect(() => service.checkConductor()).toThrow(/^registration failed: .*(MessagingTimeout|ConnectionLost)/);
     await service.stop();
     expect(lines.filter((line) => line.includes('could not register')).every((line) => line.includes('MessagingTimeout') || line.includes('ConnectionLost'))).toBe(true);
     expect(lines.some((line) => line.includes('MessagingTimeout'))).toBe(true);
@@ -233,15 +238,22 @@ describe('a conductor lost while the service runs', () => {
     let conductorStopped = false;
     const caller: RpcCaller = { call: (target, context, method, args) => client.call(conductorStopped ? { ...target, topic: `conductor-stopped-${process.pid}` } : target, context, method, args) };
     const host = `${HOST}-loss`;
-    const service = reporter(host, log, new ConductorApi(caller));
+    const metrics = new PrometheusMetrics({ version: '0', controlPlane: true });
+    const conductorUp = async () => (await metrics.exposition()).body.match(/^nova_spawnd_conductor_up (\d)$/m)?.[1];
+    const service = reporter(host, log, new ConductorApi(caller), metrics);
     service.start();
     await service.registered();
     await within('a first heartbeat', 15, async () => service.reportCount >= 1);
+    expect(await conductorUp()).toBe('1');
     conductorStopped = true;
     await within('three heartbeats lost', 20, async () => (service.service!.get('report_count') ?? 0) >= service.reportCount + 3);
+    expect(() => service.checkConductor()).toThrow(/^the last heartbeat failed: .*MessagingTimeout/);
+    expect(await conductorUp()).toBe('0');
     const saved = service.reportCount;
     conductorStopped = false;
     await within('the recovery', 15, async () => service.reportCount > saved);
+    expect(() => service.checkConductor()).not.toThrow();
+    expect(await conductorUp()).toBe('1');
     await service.stop();
     expect(lines.filter((line) => line.startsWith('WARNING Lost connection to nova-conductor for reporting service status: ') && line.includes('MessagingTimeout'))).toHaveLength(1);
     expect(lines.filter((line) => line === 'INFO Recovered from being unable to report status.')).toHaveLength(1);
