@@ -75,6 +75,7 @@ export interface NovaConfig {
     max_concurrent_builds: number;
     vif_plugging_timeout: number;
     vif_plugging_is_fatal: boolean;
+    flat_injected: boolean;
     graceful_shutdown_timeout: number;
     my_ip: string;
     rpc_response_timeout: number;
@@ -124,6 +125,8 @@ export interface NovaConfig {
   neutron: {
     service_metadata_proxy: boolean;
     metadata_proxy_shared_secret: string;
+    ovs_bridge: string;
+    extension_sync_interval: number;
   } & KsaAuthOptions &
     KsaAdapterOptions;
   service_user: {
@@ -402,6 +405,11 @@ export const schema: Schema = {
       true,
       'Whether a build whose ports did not come up within vif_plugging_timeout, or that Neutron reported as failed, goes to ERROR (else the guest runs on, perhaps without network).',
     ),
+    flat_injected: option(
+      booleanType,
+      false,
+      "Whether network setup is injected into the guest before boot: the network_info's meta.injected, which makes the config drive carry the Debian-style interfaces file (Nova's option).",
+    ),
     graceful_shutdown_timeout: option(
       integerType({ min: 0 }),
       60,
@@ -550,7 +558,17 @@ export const schema: Schema = {
       "Shared secret that signs Neutron metadata proxy requests (HMAC-SHA256 of the instance id in X-Instance-ID-Signature).",
       { secret: true },
     ),
-    ...ksaAuthOptions('to Neutron as itself (unset: no credentials)'),
+    ovs_bridge: option(
+      stringType(),
+      'br-int',
+      "The Open vSwitch integration bridge of an ovs port whose binding does not name one (vif_details bridge_name).",
+    ),
+    extension_sync_interval: option(
+      integerType({ min: 0 }),
+      600,
+      "Seconds Neutron's extension list is kept before it is asked again (dns-integration, multi-provider, port-resource-request-groups change what is sent); 0 asks every time.",
+    ),
+    ...ksaAuthOptions('to Neutron as itself (binding ports to this host needs them; unset: no credentials)'),
     ...ksaAdapterOptions('network'),
   },
   service_user: {

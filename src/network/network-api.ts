@@ -5,6 +5,7 @@
  * the daemon's typed VIFs. Saving the cache, plugging and waiting for events are the caller's.
  */
 import type { NeutronClient, UserCredentials } from '../clients/neutron.js';
+import type { NovaConfig } from '../config/schema.js';
 import { getLogger, type Logger } from '../log.js';
 import { dumps, type JsonValue } from '../metadata/python-json.js';
 import { hydrateNetworkInfo } from '../nova/network-model.js';
@@ -48,6 +49,11 @@ export interface NetworkApiOptions {
   extension_sync_interval: number;
   log?: Logger;
   now?: () => number;
+}
+
+/** The options from nova.conf: [DEFAULT] flat_injected, [neutron] ovs_bridge and extension_sync_interval. */
+export function networkApiOptions(config: { DEFAULT: Pick<NovaConfig['DEFAULT'], 'flat_injected'>; neutron: Pick<NovaConfig['neutron'], 'ovs_bridge' | 'extension_sync_interval'> }): NetworkApiOptions {
+  return { flat_injected: config.DEFAULT.flat_injected, ovs_bridge: config.neutron.ovs_bridge, extension_sync_interval: config.neutron.extension_sync_interval };
 }
 
 export class NetworkAPI {

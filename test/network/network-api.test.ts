@@ -12,7 +12,7 @@ import { NeutronClient } from '../../src/clients/neutron.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { JsonValue } from '../../src/metadata/python-json.js';
 import { NetworkRequestRefused } from '../../src/network/errors.js';
-import { NetworkAPI, type NetworkContext, type NetworkInstance } from '../../src/network/network-api.js';
+import { NetworkAPI, networkApiOptions, type NetworkContext, type NetworkInstance } from '../../src/network/network-api.js';
 import type { NetworkRequest } from '../../src/nova/requested-networks.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { CONTROL_PLANE_START_MS, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   plane = await startControlPlane();
   project = plane.token.split(':')[1]!;
   context = { auth_token: plane.token, service_catalog: [], project_id: project, user_id: 'admin', roles: ['admin'], global_request_id: `req-${randomUUID()}` };
-  api = new NetworkAPI(neutronClient(), { flat_injected: false, ovs_bridge: 'br-int', extension_sync_interval: 600 });
+  api = new NetworkAPI(neutronClient(), networkApiOptions(loadConfig([]).config));
 }, CONTROL_PLANE_START_MS);
 
 afterAll(async () => {
