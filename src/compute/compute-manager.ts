@@ -12,6 +12,7 @@
 import { backoffDelay, type Backoff } from '../backoff.js';
 import { BoundedMap } from '../bounded-map.js';
 import type { Logger, LogContext } from '../log.js';
+import { NO_METRICS, type Metrics } from '../metrics/metrics.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
 import type { ExternalEvent, InstanceCast } from '../nova/compute-casts.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
@@ -99,6 +100,8 @@ export interface ComputeManagerDeps {
   /** network-changed's refresh; none without a control plane (nobody sends it then). */
   network?: NetworkEventHandler | null;
   log: Logger;
+  /** Operations by outcome, builds in flight and their durations; default none. */
+  metrics?: Pick<Metrics, 'operation' | 'buildStarted'>;
 }
 
 export interface PerformHooks {
@@ -116,6 +119,7 @@ export class ComputeManager {
   private stopped = false;
   private readonly events: InstanceEvents;
   private readonly network: NetworkEventHandler | null;
+  private readonly metrics: Pick<Metrics, 'operation' | 'buildStarted'>;
 
   constructor(
     private readonly options: ComputeManagerOptions,
@@ -127,6 +131,7 @@ export class ComputeManager {
     this.slots = new BuildSlots(options.maxConcurrentBuilds);
     this.events = deps.events ?? new InstanceEvents();
     this.network = deps.network ?? null;
+    this.metrics = deps.metrics ?? NO_METRICS;
     this.built = new BoundedMap(options.memory);
     this.deleted = new BoundedMap(options.memory);
   }
@@ -148,6 +153,12 @@ export class ComputeManager {
 
   /** Attempt number `attempt` (1 for the first) at `operation`; never rejects. */
   async perform(operation: InstanceOperation, attempt: number, hooks: PerformHooks = {}): Promise<OperationOutcome> {
+    const outcome = await this.dispatch(operation, attempt, hooks);
+    this.metrics.operation(operation.kind, outcome.kind);
+    return outcome;
+  }
+
+  private async dispatch(operation: InstanceOperation, attempt: number, hooks: PerformHooks): Promise<OperationOutcome> {
     switch (operation.kind) {
       case 'console-output':
         return this.settle('console output', operation.target.uuid, attempt, async () => ({ kind: 'done', fresh: true, result: consoleText(await this.deps.driver.consoleOutput(operation.target.uuid), operation.tailLength) }));
@@ -183,13 +194,16 @@ export class ComputeManager {
     const release = await this.slots.acquire();
     try {
       if (this.stopped) return { kind: 'abandoned' };
+      const ended = this.metrics.buildStarted();
       if (attempt === 1) hooks.buildStarts?.();
       this.deps.log.info('spawning', { ...log, attempt });
-      return await this.settle('spawn', uuid, attempt, async () => {
+      const outcome = await this.settle('spawn', uuid, attempt, async () => {
         const spawn = await this.deps.builder.build(operation.request, operation.cast, this.attemptOf(attempt));
         this.built.set(uuid, spawn.domain);
         return { kind: 'done', fresh: true, spawn };
       });
+      ended(outcome.kind);
+      return outcome;
     } finally {
       release();
     }

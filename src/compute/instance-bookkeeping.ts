@@ -16,6 +16,7 @@ import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { RequestContext } from '../conductor/request-context.js';
 import type { Logger, LogContext } from '../log.js';
+import { NO_METRICS, timed, type Metrics } from '../metrics/metrics.js';
 import { WireObject, type FieldValue } from '../nova/wire-object.js';
 import { asOperationFailed } from './failure.js';
 import { OperationFailed } from './operation-failed.js';
@@ -89,6 +90,8 @@ export interface BookkeepingDeps {
   /** [DEFAULT] host. */
   host: string;
   log: Logger;
+  /** Every Instance.save's duration (conductor_save); default none. */
+  metrics?: Pick<Metrics, 'step'> | undefined;
 }
 
 export class InstanceBookkeeping {
@@ -136,7 +139,7 @@ export class InstanceBookkeeping {
     const kwargs = expected === undefined ? {} : { expected_task_state: expected };
     const began = Date.now();
     try {
-      await this.deps.conductor.objectAction(instance, 'save', [], kwargs, this.context);
+      await timed(this.deps.metrics ?? NO_METRICS, 'conductor_save', () => this.deps.conductor.objectAction(instance, 'save', [], kwargs, this.context));
     } catch (error) {
       if (remoteClass(error) === 'UnexpectedTaskStateError') {
         throw new UnexpectedTaskState(this.uuid, this.operation, (error as RpcCallError).remote!.message, { cause: error });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { placeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { requiredBy } from '../configdrive/required-by.js';
 import { toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
+import { NO_METRICS, timed, type Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../log.js';
 import type { SpawnRequest, Vif } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
@@ -60,6 +61,8 @@ export interface SpawnPipelineDeps {
    * nobody sends events, and a spawn does not wait for them.
    */
   events?: InstanceEvents | null;
+  /** The drive, define and start steps (start: until the guest runs, network-vif-plugged awaited), timed; default none. */
+  metrics?: Pick<Metrics, 'step'>;
   now?: () => Date;
 }
 
@@ -136,6 +139,7 @@ export class SpawnPipeline implements Spawner {
   private async run(request: SpawnRequest): Promise<SpawnResult> {
     const { uuid } = request.instance;
     const log = this.deps.log;
+    const metrics = this.deps.metrics ?? NO_METRICS;
     const context: SpawnLogContext = { instance: uuid, request_id: request.context.request_id ?? undefined };
     let step = 'lookup';
     let defined: string | null = null;
@@ -161,12 +165,12 @@ export class SpawnPipeline implements Spawner {
       };
       const defining = existing
         ? Promise.resolve(existing)
-        : this.deps.connection.define(xml).then((identity) => {
+        : timed(metrics, 'define', () => this.deps.connection.define(xml)).then((identity) => {
             defined = identity.name;
             log.info('domain defined', { ...context, domain: identity.name });
             return identity;
           }, asStep('define'));
-      const placing = this.placeDrive(configDrive, metadata, directory, context).catch(asStep('drive'));
+      const placing = timed(metrics, 'drive', () => this.placeDrive(configDrive, metadata, directory, context)).catch(asStep('drive'));
       const definedAndPlaced = Promise.all([defining, placing]);
       // Each on its own: definedAndPlaced settles at the first failure, perhaps before define has.
       const parts = await Promise.allSettled([
@@ -195,7 +199,7 @@ export class SpawnPipeline implements Spawner {
       await Promise.all([syncPath(directory), this.parentSyncs.sync(instancesPath), ...above]);
 
       step = 'start';
-      await this.startWithNetwork(request, domain, existing?.state === 'paused', context);
+      await timed(metrics, 'start', () => this.startWithNetwork(request, domain, existing?.state === 'paused', context));
       return { uuid, domain: domain.name, outcome: existing ? 'resumed' : 'spawned', drive };
     } catch (error) {
       const failure = asOperationFailed(uuid, step, error);
