@@ -6,6 +6,7 @@
  * its reply queue; the queue keeps its name across reconnects.
  */
 import type { Logger } from '../log.js';
+import type { BrokerMetrics } from '../metrics/metrics.js';
 import type { Backoff } from '../backoff.js';
 import { BrokerConnection, DEFAULT_RECONNECT, type BrokerSession } from './broker-connection.js';
 import type { BrokerOptions } from './bus-options.js';
@@ -39,6 +40,8 @@ export interface RpcClientOptions {
   /** Default DEFAULT_RECONNECT. */
   reconnect?: Backoff;
   connectTimeoutMs?: number;
+  /** The connection's state changes; default none. */
+  metrics?: BrokerMetrics;
 }
 
 interface PendingCall {
@@ -67,6 +70,7 @@ export class RpcClient {
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       log: options.log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       setup: (session) => this.setup(session),
     });
   }

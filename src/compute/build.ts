@@ -45,6 +45,7 @@ import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
 import type { ComputeTaskApi } from '../conductor/compute-task-api.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger, LogContext } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
 import { isJsonObject } from '../nova/json-fields.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
@@ -73,6 +74,8 @@ export interface NovaBuildDeps {
   /** [DEFAULT] host. */
   host: string;
   log: Logger;
+  /** Every Instance.save timed (InstanceBookkeeping's); default none. */
+  metrics?: Pick<Metrics, 'step'>;
   /** The root device name the spawn will give the instance, saved with block_device_mapping as Nova does. */
   rootDeviceName?: (request: SpawnRequest) => string;
   now?: () => Date;

@@ -16,6 +16,7 @@ import { ConductorApi } from '../conductor/conductor-api.js';
 import { ServiceReporter } from '../conductor/service-reporter.js';
 import type { NovaConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { HostResourceReader } from '../resources/host-resources.js';
 import { PlacementReporter } from '../resources/placement-reporter.js';
 import type { LibvirtConnection } from '../virt/connection.js';
@@ -49,6 +50,8 @@ export interface ComputeService {
    * turn with its operations (`perInstance`): the first runs once the service is registered.
    */
   startPeriodicTasks(driver: InstanceDriver, perInstance: PerInstance): void;
+  /** The health check's probe: throws saying why unless nova-conductor answered the service's last call. */
+  checkConductor(): void;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export interface ComputeServiceDeps {
    * them; absent, the lifecycle notifies nothing and loads nothing for a payload.
    */
   notify?: NovaLifecycleDeps['notify'];
+  /** The conductor's state, the rpc_client broker connection's, and every Instance.save timed; default none. */
+  metrics?: Metrics;
 }
 
 export function startComputeService(config: NovaConfig, bus: BusOptions, deps: ComputeServiceDeps): ComputeService {
@@ -77,6 +82,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
     queueMode: bus.queueMode,
     responseTimeoutMs: defaults.rpc_response_timeout * 1000,
     log: log.child('rpc_client'),
+    ...(deps.metrics ? { metrics: deps.metrics.broker('rpc_client') } : {}),
   });
   const conductor = new ConductorApi(rpc);
   const services = new ServiceReporter({
@@ -85,6 +91,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
     reportIntervalS: defaults.report_interval,
     enableNewServices: defaults.enable_new_services,
     log: log.child('servicegroup'),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   // libvirt's test driver is what the embedded default and the tests run on: as Nova's fake driver does, its
   // node is named after [DEFAULT] host, so daemons on one machine are as many nodes (libvirt's hostname would
@@ -104,7 +111,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
   services.start();
   nodes.start();
   const periodic: PeriodicTask[] = [];
-  const bookkeeping = { conductor, host: defaults.host, log: log.child('compute') };
+  const bookkeeping = { conductor, host: defaults.host, log: log.child('compute'), metrics: deps.metrics };
   return {
     nodes,
     builds: (pipeline) =>
@@ -117,6 +124,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
         connection: deps.connection,
         host: defaults.host,
         log: log.child('compute'),
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
         rootDeviceName: (request) => pipeline.rootDeviceName(request),
       }),
     lifecycle: ({ driver, powerOff }) =>
@@ -144,6 +152,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
       // Nova starts them once its service record exists: a first run before the conductor answers is lost.
       for (const task of periodic) task.start(services.registered());
     },
+    checkConductor: () => services.checkConductor(),
     ready: async () => {
       await Promise.all([services.registered(), nodes.ready()]);
     },
