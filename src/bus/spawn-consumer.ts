@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageProperties, Options } from 'amqplib';
 import type { ComputeManager, InstanceOperation, OperationOutcome } from '../compute/compute-manager.js';
-import type { Logger, LogContext } from '../log.js';
+import { requestLogContext, type Logger, type LogContext } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BUILD_AND_RUN_INSTANCE } from '../nova/build-and-run-instance.js';
 import type { SpawnRequest } from '../nova/spawn-request.js';
@@ -270,7 +270,7 @@ export class SpawnConsumer {
       return 'settle';
     }
     const build = operation.kind === 'build' ? operation.request : null;
-    if (build) Object.assign(fate.log, { instance: build.instance.uuid, request_id: build.context.request_id ?? undefined });
+    if (build) Object.assign(fate.log, { instance: build.instance.uuid, ...requestLogContext(build.context) });
     const context = oslo?.context ?? { ...build!.context };
     const outcome = await this.deps.compute.perform(operation, parsed.attempt, {
       // Published now and confirmed while the guest is built: the spawn does not wait for the broker.
@@ -467,7 +467,7 @@ function copiedProperties(delivery: Delivery, ours: Record<string, unknown>, wit
 }
 
 function logContext(hints: MessageHints): LogContext {
-  return { instance: hints.instanceUuid ?? undefined, request_id: hints.requestId ?? undefined };
+  return { instance: hints.instanceUuid ?? undefined, ...(hints.requestId === null ? {} : requestLogContext(hints.context)) };
 }
 
 function contextIds(context: Record<string, unknown>): { request_id: string | null; user_id: string | null; project_id: string | null } {

@@ -11,7 +11,7 @@
  */
 import { backoffDelay, type Backoff } from '../backoff.js';
 import { BoundedMap } from '../bounded-map.js';
-import type { Logger, LogContext } from '../log.js';
+import { requestLogContext, type Logger, type LogContext } from '../log.js';
 import { NO_METRICS, type Metrics } from '../metrics/metrics.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
 import type { ExternalEvent, InstanceCast } from '../nova/compute-casts.js';
@@ -181,7 +181,7 @@ export class ComputeManager {
 
   private async build(operation: Extract<InstanceOperation, { kind: 'build' }>, attempt: number, hooks: PerformHooks): Promise<OperationOutcome> {
     const { uuid } = operation.request.instance;
-    const log: LogContext = { instance: uuid, request_id: operation.request.context.request_id ?? undefined };
+    const log: LogContext = { instance: uuid, ...requestLogContext(operation.request.context) };
     const domain = this.built.get(uuid);
     if (domain !== undefined) {
       this.deps.log.info('instance already built here: nothing to do', { ...log, domain });

@@ -15,7 +15,7 @@
 import { RpcCallError } from '../bus/rpc-call-error.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { RequestContext } from '../conductor/request-context.js';
-import type { Logger, LogContext } from '../log.js';
+import { requestLogContext, type Logger, type LogContext } from '../log.js';
 import { NO_METRICS, timed, type Metrics } from '../metrics/metrics.js';
 import { WireObject, type FieldValue } from '../nova/wire-object.js';
 import { asOperationFailed } from './failure.js';
@@ -95,7 +95,7 @@ export interface BookkeepingDeps {
 }
 
 export class InstanceBookkeeping {
-  /** What this attempt logs with: instance, request_id, attempt. */
+  /** What this attempt logs with: instance, the request context's ids, attempt. */
   readonly log: LogContext;
 
   constructor(
@@ -106,8 +106,7 @@ export class InstanceBookkeeping {
     readonly context: RequestContext,
     attempt = 1,
   ) {
-    const requestId = context['request_id'];
-    this.log = { instance: uuid, request_id: typeof requestId === 'string' ? requestId : undefined, attempt };
+    this.log = { instance: uuid, ...requestLogContext(context), attempt };
   }
 
   /** `work`, its failure as this operation's OperationFailed at `step`. */

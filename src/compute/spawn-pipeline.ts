@@ -11,7 +11,7 @@ import { placeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js
 import { requiredBy } from '../configdrive/required-by.js';
 import { toDriveTree, type InstanceMetadata } from '../metadata/instance-metadata.js';
 import { NO_METRICS, timed, type Metrics } from '../metrics/metrics.js';
-import type { Logger } from '../log.js';
+import { requestLogContext, type LogContext, type Logger } from '../log.js';
 import type { SpawnRequest, Vif } from '../nova/spawn-request.js';
 import { DirectorySyncGroup, parentsOfCreated, replaceFile, syncPath } from '../durable-files.js';
 import type { LibvirtConnection } from '../virt/connection.js';
@@ -80,7 +80,7 @@ export function neutronEvents(networkInfo: readonly Vif[]): string[] {
 }
 
 /** What every log line of a spawn names. */
-type SpawnLogContext = { instance: string; request_id: string | undefined };
+type SpawnLogContext = LogContext & { instance: string };
 
 /** What a dry run shows: the domain and the drive a spawn would make, with nothing created. */
 export interface SpawnPlan {
@@ -140,7 +140,7 @@ export class SpawnPipeline implements Spawner {
     const { uuid } = request.instance;
     const log = this.deps.log;
     const metrics = this.deps.metrics ?? NO_METRICS;
-    const context: SpawnLogContext = { instance: uuid, request_id: request.context.request_id ?? undefined };
+    const context: SpawnLogContext = { instance: uuid, ...requestLogContext(request.context) };
     let step = 'lookup';
     let defined: string | null = null;
     try {

@@ -86,10 +86,11 @@ export function splitContext(context: LogContext): SplitContext {
 /**
  * The logging part of a Nova request context as it arrives on the wire (`_context_*`), for a LogContext:
  * None where Nova has None, so the line reads as nova-compute's (`[None req-... <user> <project> - - -]`).
+ * Named keys only: the token and the service catalog never reach a log line.
  */
-export function requestLogContext(context: Readonly<Record<string, unknown>>): LogContext {
+export function requestLogContext(context: object): LogContext {
   const text = (key: string): string | null => {
-    const value = context[key];
+    const value = (context as Record<string, unknown>)[key];
     return typeof value === 'string' && value !== '' ? value : null;
   };
   const userId = text('user_id') ?? text('user');

@@ -19,6 +19,7 @@ import { MISSING_IMAGE_ID, standaloneCompute, testCompute, type TestCompute } fr
 import { castBody, envelope, JSON_PROPERTIES, newInstance, novaCastTemplate, plainBody, type CastTemplate, type TestInstance } from './helpers/messages.js';
 import { notificationsFor, observeQueue, unwrap, type Observed } from './helpers/observe.js';
 import { connectClient, createVhost, eventually, queueCounts, type TestVhost } from './helpers/rabbit.js';
+import { isAbout } from '../helpers/log-lines.js';
 
 const HOST = 'compute-bus-test';
 const QUEUE = `compute.${HOST}`;
@@ -129,7 +130,8 @@ test('a cast to compute.<host> spawns a running guest, is acked, and is announce
   // oslo's notifier never forwards the caller's token.
   expect(end!['_context_auth_token']).toBeUndefined();
   expect(spawnCalls.get(instance.uuid)).toBe(1);
-  expect(logLines.filter((line) => line.includes(`instance=${instance.uuid}`) && line.includes(`request_id=${requestId}`)).join('')).toMatch(/instance spawned: acking/);
+  // The request's id in oslo's context brackets, as nova-compute's lines have it.
+  expect(logLines.filter((line) => isAbout(line, instance.uuid) && line.includes(` ${requestId} `)).join('')).toMatch(/instance spawned: acking/);
 });
 
 test('RPC 5.0 casts and plain requests spawn too', async () => {
@@ -405,7 +407,7 @@ test('a build stopped because its instance was deleted meanwhile is acked with i
   });
   expect(error).toMatchObject({ event_type: 'instance.create.error', priority: 'ERROR', publisher_id: `nova-compute:${HOST}` });
   await allAcked();
-  const about = logLines.filter((line) => line.includes(`instance=${instance.uuid}`));
+  const about = logLines.filter((line) => isAbout(line, instance.uuid));
   expect(about.some((line) => line.includes('build stopped, nothing left to do: acking'))).toBe(true);
   expect(about.filter((line) => line.includes('dead-letter'))).toEqual([]);
   expect(dead.filter((message) => message.body.equals(body))).toEqual([]);

@@ -23,6 +23,7 @@ import { eventually } from '../bus/helpers/rabbit.js';
 import { ComputeHost, ec2ImageId, ec2InstanceId, novaDb, remove, settled } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { novaServerDrive } from '../metadata/nova-reference.js';
+import { isAbout, logTime } from '../helpers/log-lines.js';
 
 const execFileAsync = promisify(execFile);
 const SUFFIX = randomBytes(4).toString('hex');
@@ -75,8 +76,8 @@ async function flavor(label: string, disk: number): Promise<string> {
 function computeMs(id: string): number | null {
   const times = host.stderr
     .split('\n')
-    .filter((line) => line.includes(`instance=${id}`))
-    .map((line) => ({ at: Date.parse(line.slice(0, 24)), active: line.includes('is ACTIVE') }));
+    .filter((line) => isAbout(line, id))
+    .map((line) => ({ at: logTime(line), active: line.includes('is ACTIVE') }));
   const end = times.find((time) => time.active);
   return times.length > 0 && end ? end.at - times[0]!.at : null;
 }
@@ -209,8 +210,8 @@ test('a server deleted before its build is consumed: the build stops, no domain,
   if (deleting) expect(deleting['OS-EXT-STS:task_state']).toBe('deleting');
 
   await host.start();
-  await eventually('the build stopped', () => (new RegExp(`build stopped: the instance (is gone|is being deleted|was deleted).*instance=${id}`).test(host.stderr) ? true : undefined), 60_000);
-  expect(host.stderr).not.toMatch(new RegExp(`domain defined.*instance=${id}`));
+  await eventually('the build stopped', () => (new RegExp(`\\[instance: ${id}\\] build stopped: the instance (is gone|is being deleted|was deleted)`).test(host.stderr) ? true : undefined), 60_000);
+  expect(host.stderr).not.toMatch(new RegExp(`\\[instance: ${id}\\] domain defined`));
   const after = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
   if (after.status !== 404) {
     const server = ((await after.json()) as { server: Record<string, unknown> }).server;

@@ -30,7 +30,7 @@ test('drive build --message takes a raw cast off the wire; drive ls and cat read
   const message = file('cast.json', cast);
   const iso = join(dir, 'disk.config');
   const built = runCli(['drive', 'build', '--message', message, '-o', iso]);
-  expect(built.stderr).toMatch(/INFO nova_spawnd.drive config drive built instance=6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10 format=iso9660 files=\d+/);
+  expect(built.stderr).toMatch(/INFO nova_spawnd.drive \[-\] \[instance: 6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10\] config drive built format=iso9660 files=\d+/);
   expect(built.status).toBe(0);
 
   const listing = runCli(['drive', 'ls', iso]);

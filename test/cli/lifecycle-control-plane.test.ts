@@ -35,6 +35,7 @@ import { consoleLogPath, instanceDir } from '../../src/virt/instance-paths.js';
 import { eventually, queueCounts } from '../bus/helpers/rabbit.js';
 import { ComputeHost, novaDb, remove } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { isAbout } from '../helpers/log-lines.js';
 
 const execFileAsync = promisify(execFile);
 const SUFFIX = randomBytes(4).toString('hex');
@@ -293,7 +294,7 @@ function troubles(id: string): string[] {
 
 /** The daemon's log lines about the instance. */
 function logOf(id: string): string[] {
-  return host.stderr.split('\n').filter((line) => line.includes(`instance=${id}`));
+  return host.stderr.split('\n').filter((line) => isAbout(line, id));
 }
 
 /** The driver's "after <operation> the domain is <state>" lines about the instance: what libvirt said. */
@@ -385,7 +386,7 @@ lifecycleTest('server delete while our service is up: terminate_instance destroy
   await cli('server', 'delete', id);
   await gone(id);
   const log = logOf(id);
-  expect(log.some((line) => / INFO nova_spawnd\.compute terminate /.test(line))).toBe(true);
+  expect(log.some((line) => / INFO nova_spawnd\.compute \[.*\] \[instance: \S+\] terminate( |$)/.test(line))).toBe(true);
   expect(log.some((line) => line.includes('Instance destroyed successfully.') && line.includes('domain=instance-'))).toBe(true);
   expect(log.some((line) => line.includes('instance deleted'))).toBe(true);
   await expectNoTrace(id, project);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { ComputeHost, COMPUTE_API, remove, type Server } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { isAbout } from '../helpers/log-lines.js';
 
 const SUFFIX = randomBytes(4).toString('hex');
 const ZONE = `az-${SUFFIX}`;
@@ -135,7 +136,7 @@ test('a build that fails on one host is rescheduled by the conductor to the othe
   expect(Object.keys(allocations.allocations)).toEqual([providers.resource_providers[0]!.uuid]);
 
   // a handed the build over and acked it: rescheduled, not dead-lettered.
-  const about = (line: string) => line.includes(`instance=${created.id}`);
+  const about = (line: string) => isAbout(line, created.id);
   const aLog = a.stderr.split('\n').filter(about);
   expect(aLog.some((line) => line.includes('build rescheduled through the conductor'))).toBe(true);
   expect(aLog.some((line) => line.includes('rescheduled to another host by the conductor: acking'))).toBe(true);

@@ -12,7 +12,7 @@ test('run on the embedded default config logs its configuration (secrets masked)
   let listing: Promise<string> | null = null;
   daemon.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (!listing && stderr.includes('INFO nova_spawnd.bus consuming compute') && stderr.includes('metadata API listening')) {
+    if (!listing && stderr.includes('INFO nova_spawnd.bus [-] consuming compute') && stderr.includes('metadata API listening')) {
       // The embedded config serves the metadata API on 127.0.0.1:8775: its root lists the EC2 versions.
       listing = fetch('http://127.0.0.1:8775/')
         .then((response) => response.text())
@@ -22,9 +22,9 @@ test('run on the embedded default config logs its configuration (secrets masked)
   const [code] = (await once(daemon, 'exit')) as [number | null];
   expect(code).toBe(0);
   expect(await listing).toContain('2009-04-04');
-  expect(stderr).toMatch(/INFO nova_spawnd nova-spawnd \d+\.\d+\.\d+ starting/);
-  expect(stderr).toContain('DEBUG nova_spawnd libvirt.connection_uri = test:///default');
+  expect(stderr).toMatch(/INFO nova_spawnd \[-\] nova-spawnd \d+\.\d+\.\d+ starting/);
+  expect(stderr).toContain('DEBUG nova_spawnd [-] libvirt.connection_uri = test:///default');
   expect(stderr).toContain('transport_url = rabbit://guest:****@127.0.0.1:5672/');
   expect(stderr).toContain('received SIGTERM: no new builds');
-  expect(stderr).toContain('INFO nova_spawnd stopped');
+  expect(stderr).toContain('INFO nova_spawnd [-] stopped');
 });

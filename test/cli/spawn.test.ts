@@ -37,7 +37,7 @@ test('spawn --message runs the pipeline once on a real cast and prints what it d
   writeFileSync(blob, Buffer.alloc(4096, 1));
   for (const id of [request.instance.kernel_id, request.instance.ramdisk_id]) if (id) seedImage(instances, id, blob);
   const result = runCli(['spawn', '--config-file', config, '--message', message]);
-  expect(result.stderr).toMatch(/INFO nova_spawnd.compute domain started instance=6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10/);
+  expect(result.stderr).toMatch(/INFO nova_spawnd.compute \[\S+ req-\S+ [^\]]*\] \[instance: 6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10\] domain started/);
   expect(result.status).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ uuid: '6f1e1ad4-0a5c-4d4b-9d6a-3c1b8f3e2a10', outcome: 'spawned', drive: 'created' });
   // Its metadata record too, readable by the owner alone: a daemon started afterwards serves the instance.
@@ -100,5 +100,5 @@ test('a daemon running beside `spawn` serves the instance the command spawned, o
     await once(daemon, 'exit');
     await vhost.remove();
   }
-  expect(stderr).toContain(`Failed to get metadata for instance id instance=`);
+  expect(stderr).toMatch(/\[instance: \S*\] Failed to get metadata for instance id/);
 });

@@ -24,6 +24,7 @@ import { settled, type ComputeHost } from '../control-plane/compute-host.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { createGuestFlavor, deleteServer, domainState, endGuestHost, fetchServer, GUEST_HOST_START_MS, leftovers, newGuestHost, shellInitCmdline, uploadGuest, type GuestHost } from './guest-server.js';
 import { LibvirtTap, PROC } from './libvirt-tap.js';
+import { isAbout } from '../helpers/log-lines.js';
 
 const SUFFIX = randomBytes(4).toString('hex');
 const HOST = `compute-kill-${SUFFIX}`;
@@ -103,7 +104,7 @@ function queueDrained(): Promise<true> {
 
 /** Whether the daemon run got a message about the instance that the broker flagged as redelivered. */
 function redelivered(run: DaemonProcess, id: string): boolean {
-  return run.log.split('\n').some((line) => line.includes('message received') && line.includes(`instance=${id}`) && line.includes('redelivered=true'));
+  return run.log.split('\n').some((line) => line.includes('message received') && isAbout(line, id) && line.includes('redelivered=true'));
 }
 
 beforeAll(async () => {
@@ -179,7 +180,7 @@ test('a terminate killed between destroying the domain and undefining it: after 
   console.log(`restart to the server gone after a terminate killed between destroy and undefine: ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
   expect(await leftovers(plane, instancesPath, id)).toEqual({ domain: null, directory: false, allocations: [] });
   expect(redelivered(daemon!, id)).toBe(true);
-  expect(daemon!.log).toMatch(new RegExp(`INFO \\S+ terminate instance=${id}`));
+  expect(daemon!.log).toMatch(new RegExp(`INFO \\S+ \\[.*\\] \\[instance: ${id}\\] terminate( |$)`, 'm'));
   await queueDrained();
   host.servers.splice(host.servers.indexOf(id), 1);
 }, 240_000);

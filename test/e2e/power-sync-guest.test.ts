@@ -56,14 +56,14 @@ test('a guest that powers itself off is SHUTOFF in Nova within a sync interval; 
   expect(stopped).toMatchObject({ status: 'SHUTOFF', 'OS-EXT-STS:vm_state': 'stopped', 'OS-EXT-STS:power_state': 4, 'OS-EXT-STS:task_state': null });
   expect(await domainState(id)).toBe('shut off');
   // The sync's own words, and the stop it asked for, as Nova's.
-  expect(host.stderr).toMatch(new RegExp(`Instance shutdown by itself\\. Calling the stop API\\..*instance=${id}`));
-  expect(host.stderr).toMatch(new RegExp(`INFO \\S+ stop instance=${id}`));
+  expect(host.stderr).toMatch(new RegExp(`\\[instance: ${id}\\] Instance shutdown by itself\\. Calling the stop API\\.`));
+  expect(host.stderr).toMatch(new RegExp(`INFO \\S+ \\[.*\\] \\[instance: ${id}\\] stop( |$)`, 'm'));
 
   // The delete reaches our service only while nova-api holds it up; down, nova-api deletes on its own.
   expect((await host.listedService())?.State).toBe('up');
   await deleteServer(plane, id);
   await eventually(`server ${id} gone from nova-api`, async () => ((await fetchServer(plane, id)) === null ? true : undefined), 60_000, 250);
-  expect(host.stderr).toMatch(new RegExp(`INFO \\S+ terminate instance=${id}`));
+  expect(host.stderr).toMatch(new RegExp(`INFO \\S+ \\[.*\\] \\[instance: ${id}\\] terminate( |$)`, 'm'));
   expect(await leftovers(plane, join(dir, 'instances'), id)).toEqual({ domain: null, directory: false, allocations: [] });
   host.servers.splice(host.servers.indexOf(id), 1);
 }, 240_000);
