@@ -11,6 +11,12 @@ usage: /usr/bin/python3 nova_network_info.py live < input.json
   token TOKEN): {"url", "token", "cases": [{"instance", "networks", "port_ids", "preexisting_port_ids"}]}
   with networks as allocate_for_instance has them (the user's GET /v2.0/networks?id=... of those ids).
 prints ["<network_info JSON>", ...]
+usage: /usr/bin/python3 nova_network_info.py allocate < input.json
+  Nova's allocate_for_instance, then deallocate_for_instance, against a real neutron-server ([neutron]
+  admin_token ADMIN_TOKEN at URL, the user's token USER_TOKEN), the conductor's part (VirtualInterface rows,
+  the info cache save) left out: {"url", "admin_token", "user_token", "instance": {"uuid", "project_id",
+  "hostname", "availability_zone"}, "requested_networks": [{NetworkRequest fields}], "security_groups",
+  "host"}; prints {"network_info": "<JSON>"} or {"error": "<exception class>"}.
 """
 import json
 import os
@@ -97,13 +103,46 @@ def recorded(data):
     return out
 
 
-def live(data):
+def configure_neutron(url, token):
     with tempfile.NamedTemporaryFile('w', suffix='.conf', delete=False) as conf:
-        conf.write('[neutron]\nauth_type = admin_token\nendpoint = %(url)s\ntoken = %(token)s\n'
-                   'endpoint_override = %(url)s\n' % data)
-        conf.flush()
+        conf.write('[neutron]\nauth_type = admin_token\nendpoint = %s\ntoken = %s\n'
+                   'endpoint_override = %s\n' % (url, token, url))
     CONF(['--config-file', conf.name], project='nova', default_config_files=[])
     os.remove(conf.name)
+
+
+def allocate(data):
+    configure_neutron(data['url'], data['admin_token'])
+    spec = data['instance']
+    instance = objects.Instance(
+        uuid=spec['uuid'], project_id=spec['project_id'], hostname=spec['hostname'],
+        availability_zone=spec['availability_zone'], deleted=False,
+        info_cache=objects.InstanceInfoCache(network_info=model.NetworkInfo([])))
+    context = nova_context.RequestContext(
+        user_id='user', project_id=spec['project_id'], auth_token=data['user_token'], is_admin=False)
+    requested = objects.NetworkRequestList(
+        objects=[objects.NetworkRequest(**fields) for fields in data['requested_networks']])
+    api = neutron.API()
+    out = {}
+    with mock.patch.object(objects.VirtualInterface, 'create'), \
+            mock.patch.object(objects.VirtualInterface, 'destroy'), \
+            mock.patch.object(objects.VirtualInterface, 'delete_by_instance_uuid'), \
+            mock.patch.object(objects.InstanceInfoCache, 'refresh'), \
+            mock.patch.object(objects.InstanceInfoCache, 'save'):
+        try:
+            nw_info = api.allocate_for_instance(
+                context, instance, requested, security_groups=data['security_groups'],
+                bind_host_id=data['host'])
+            out['network_info'] = nw_info.json()
+            instance.info_cache.network_info = nw_info
+        except Exception as error:
+            out['error'] = type(error).__name__
+        api.deallocate_for_instance(context, instance, requested_networks=requested if 'error' in out else None)
+    return out
+
+
+def live(data):
+    configure_neutron(data['url'], data['token'])
     out = []
     for case in data['cases']:
         neutron.reset_state()
@@ -119,5 +158,5 @@ def live(data):
 
 if __name__ == '__main__':
     mode = sys.argv[1]
-    result = {'recorded': recorded, 'live': live}[mode](json.load(sys.stdin))
+    result = {'recorded': recorded, 'live': live, 'allocate': allocate}[mode](json.load(sys.stdin))
     print(json.dumps(result))

@@ -6,6 +6,8 @@
  * the release (created port deleted, the user's port unbound); a binding that fails rolled back; refusals.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CredentialsNotConfigured, ServiceCallFailed } from '../../src/clients/errors.js';
 import { NeutronClient } from '../../src/clients/neutron.js';
@@ -201,4 +203,107 @@ test('Neutron failures name the call and the status; without [neutron] credentia
   expect(failure).toMatchObject({ call: expect.stringMatching(/^GET \/v2\.0\/ports\/[0-9a-f-]+$/), status: null, retryable: true });
   expect((failure as Error).message).not.toContain(plane.token);
   expect(await listPorts(plane, { device_id: instance.uuid })).toEqual([]);
+});
+
+interface Call {
+  side: 'user' | 'admin';
+  call: string;
+  body: unknown;
+}
+
+/** A proxy in front of neutron-server that records every call: whose token, method, path and query, body. */
+async function recordingProxy(userToken: string): Promise<{ url: string; calls: Call[]; close: () => Promise<void> }> {
+  const calls: Call[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString();
+      calls.push({ side: request.headers['x-auth-token'] === userToken ? 'user' : 'admin', call: `${request.method} ${request.url}`, body: text ? JSON.parse(text) : null });
+      const headers: Record<string, string> = { 'X-Auth-Token': plane.token, Accept: 'application/json' };
+      if (text) headers['Content-Type'] = 'application/json';
+      fetch(`${plane.neutron_url}${request.url}`, { method: request.method, headers, ...(text ? { body: text } : {}) }).then(
+        async (answer) => {
+          const body = await answer.text();
+          response.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
+        },
+        (error: Error) => response.writeHead(502).end(error.message),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Every uuid and IPv4 address replaced by its order of first appearance, so two runs compare. */
+function normalised(calls: Call[]): Call[] {
+  const seen = new Map<string, string>();
+  const text = JSON.stringify(calls).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b\d+\.\d+\.\d+\.\d+\b/g, (found) => {
+    if (!seen.has(found)) seen.set(found, `<${seen.size}>`);
+    return seen.get(found)!;
+  });
+  return JSON.parse(text) as Call[];
+}
+
+describe.each([
+  ['a bound network and user port', () => plane.agent_host],
+  ['a binding that fails', () => `no-agent-${randomUUID().slice(0, 8)}`],
+])('%s: the calls to Neutron, in order, with their bodies, are the ones Nova 26 makes', (_name, hostOf) => {
+  test('allocate, then release', async () => {
+    const userToken = `user:${project}`;
+    const host = hostOf();
+    const run = async (make: (url: string) => Promise<unknown>): Promise<Call[]> => {
+      const proxy = await recordingProxy(userToken);
+      try {
+        await make(proxy.url);
+      } finally {
+        await proxy.close();
+      }
+      return normalised(proxy.calls);
+    };
+    const requested = async (port: string) => [onNetwork(plane.network.id), withPort(port)];
+
+    const novaInstance = newInstance();
+    const novaPort = await userPort();
+    let novaAnswer: { network_info?: string; error?: string } = {};
+    const novaCalls = await run(async (url) => {
+      const input = {
+        url,
+        admin_token: plane.token,
+        user_token: userToken,
+        instance: novaInstance,
+        requested_networks: (await requested(novaPort)).map((request) => Object.fromEntries(Object.entries(request).filter(([, value]) => value !== null))),
+        security_groups: ['default'],
+        host,
+      };
+      novaAnswer = JSON.parse(await runPython([HELPER, 'allocate'], input)) as typeof novaAnswer;
+    });
+
+    const ourInstance = newInstance();
+    const ourPort = await userPort();
+    let ourError: unknown = null;
+    const ourCalls = await run(async (url) => {
+      const ours = new NetworkAPI(
+        new NeutronClient({ ...loadConfig([]).config.neutron, endpoint_override: url, auth_type: 'admin_token', endpoint: url, token: plane.token }),
+        networkApiOptions(loadConfig([]).config),
+      );
+      const userContext = { ...context, auth_token: userToken };
+      const networks = await requested(ourPort);
+      try {
+        const info = await ours.allocateForInstance(userContext, ourInstance, networks, host, ['default']);
+        await ours.deallocateForInstance(userContext, { ...ourInstance, network_info: JSON.parse(info.json) as Record<string, JsonValue>[] });
+      } catch (error) {
+        ourError = error;
+        await ours.deallocateForInstance(userContext, ourInstance, networks);
+      }
+    });
+
+    expect(ourError === null ? undefined : (ourError as NetworkRequestRefused).kind).toBe(novaAnswer.error);
+    expect(ourCalls.map((call) => `${call.side} ${call.call}`)).toEqual(novaCalls.map((call) => `${call.side} ${call.call}`));
+    expect(ourCalls).toEqual(novaCalls);
+  }, 60_000);
 });
