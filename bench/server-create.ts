@@ -29,6 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ComputeHost, NOVA_COMPUTE, remove, type ComputeProgram } from '../test/control-plane/compute-host.js';
 import { computeHostConfig, novaComputeConfig, openstack, startControlPlane, type ControlPlane } from '../test/control-plane/control-plane.js';
 import { median, percentile } from './stats.js';
+import { instanceMark, isAbout, logTime } from '../test/helpers/log-lines.js';
 
 /** --host needs 2.74. */
 const COMPUTE_API = { 'OpenStack-API-Version': 'compute 2.74' };
@@ -152,16 +153,19 @@ interface LogFormat {
   retried: RegExp | null;
 }
 
-/** nova-spawnd: `<ISO time> <pid> <LEVEL> <logger> <message> key=value...`, every line of a build naming instance=. */
+/**
+ * nova-spawnd (oslo.log's format too): `<local time> <pid> <LEVEL> <logger> [<context>] [instance: <uuid>] <message>
+ * key=value... [<DEBUG's caller>]`, every line of a build naming its instance.
+ */
 const NOVA_SPAWND_LOG: LogFormat = {
   marks: (lines, id) =>
     lines
-      .filter((line) => line.includes(`instance=${id}`))
+      .filter((line) => isAbout(line, id))
       .map((line) => {
-        const [time, , , , ...rest] = line.split(' ');
-        const message = rest.join(' ').split(' instance=')[0]!;
+        const text = line.slice(line.indexOf(instanceMark(id)) + instanceMark(id).length);
+        const message = text.split(/ [a-z_]+=/)[0]!.replace(/ \S+ \/\S+:\d+$/, '');
         const changes = / changes=(\S+)/.exec(line)?.[1];
-        return { at: Date.parse(time!), step: changes ? `${message} [${changes}]` : message };
+        return { at: logTime(line), step: changes ? `${message} [${changes}]` : message };
       }),
   activeStep: /^instance saved \[power_state,/,
   retried: / build attempt failed/,
@@ -185,8 +189,7 @@ const NOVA_COMPUTE_LOG: LogFormat = {
     for (const line of lines) {
       if (!line.includes(id)) continue;
       const milestone = NOVA_COMPUTE_MILESTONES.find(([pattern]) => pattern.test(line));
-      // "2026-12-02 05:33:04.775": local time, which Date parses as such without an offset.
-      if (milestone) marks.push({ at: new Date(line.slice(0, 23).replace(' ', 'T')).getTime(), step: milestone[1] });
+      if (milestone) marks.push({ at: logTime(line), step: milestone[1] });
     }
     return marks;
   },

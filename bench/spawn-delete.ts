@@ -151,10 +151,10 @@ class DaemonLog {
     this.lastLines.push(line);
     if (this.lastLines.length > 20) this.lastLines.shift();
     if (line === FULL_GC_DONE) return this.collected?.();
-    const instance = / instance=(\S+)/.exec(line)?.[1];
+    const instance = /\[instance: (\S+)\] /.exec(line)?.[1];
     if (line.includes(' WARNING ')) this.counts.warnings++;
     if (line.includes(' ERROR ')) this.counts.errors++;
-    if (/ INFO \S+ spawning /.test(line)) this.counts.spawning++;
+    if (/ INFO \S+ \[.*\] spawning /.test(line)) this.counts.spawning++;
     else if (line.includes('instance spawned: acking')) this.counts.spawned++;
     else if (/Instance destroyed successfully\. .*domain=instance-/.test(line)) this.counts.destroyedDomains++;
     else if (line.includes('terminate done: acking')) {
