@@ -1,7 +1,8 @@
 /**
  * The control plane's Neutron is a real one: neutron-server (ML2, Linux bridge) answers, the Linux bridge agent
  * of the agent host is alive, a compute port bound to that host binds as `bridge` (and to a host without an
- * agent fails to), the shared flat network of the facts is there, Neutron's events reach nova-api, and the
+ * agent fails to), the shared flat network of the facts is there, Neutron's events reach nova-api, a port of a
+ * test's own `local` network goes ACTIVE once its tap is in its bridge, as a compute host plugs it, and the
  * agent host is one compute host's at a time (claimAgentHost), a stale one retired.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +16,10 @@ import { ComputeHost } from './compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, startControlPlane, type ControlPlane } from './control-plane.js';
 import {
   claimAgentHost,
+  createNetwork,
   createPort,
+  createSubnet,
+  deleteNetwork,
   deletePort,
   listAgents,
   NeutronError,
@@ -41,12 +45,34 @@ afterAll(async () => {
   for (const claim of claims) await claim.release();
 });
 
-/** A compute port of a server `device_id` on the control plane's network, bound to `host`. */
-async function computePort(host: string, device_id: string = randomUUID()) {
-  const port = await createPort(plane, { network_id: plane.network.id, device_owner: 'compute:nova', device_id, 'binding:host_id': host });
+/** A compute port of a server `device_id` on a network (the control plane's), bound to `host`. */
+async function computePort(host: string, device_id: string = randomUUID(), network_id = plane.network.id) {
+  const port = await createPort(plane, { network_id, device_owner: 'compute:nova', device_id, 'binding:host_id': host });
   ports.push(port.id);
   return port;
 }
+
+/**
+ * The request id of nova-api's answer to the event `name` Neutron sent about `server`: Neutron logs each
+ * event with it (a warning for this test's unknown servers: nova-api answers 404 for them, as expected).
+ */
+async function eventRequestId(server: string, name: string): Promise<string> {
+  return eventually(`Neutron sent ${name} for ${server}`, () => {
+    const line = readFileSync(join(plane.log_dir, 'neutron-server.log'), 'utf8')
+      .split('\n')
+      .find((text) => text.includes(`'server_uuid': '${server}'`) && text.includes(`'name': '${name}'`));
+    return line === undefined ? undefined : /Nova event matching \['(req-[0-9a-f-]+)'\]/.exec(line)?.[1] ?? `unmatched: ${line}`;
+  }, 20_000, 500);
+}
+
+/** nova-api's log line of a request. */
+function apiLine(requestId: string): string | undefined {
+  return readFileSync(join(plane.log_dir, 'nova-api.log'), 'utf8')
+    .split('\n')
+    .find((text) => text.includes(requestId));
+}
+
+const ip = (...args: string[]) => execFileAsync('ip', args);
 
 test('neutron-server answers, with the Linux bridge agent of the agent host alive and physnet1 mapped', async () => {
   const agents = await listAgents(plane, { host: plane.agent_host });
@@ -96,19 +122,40 @@ test('a change of a compute port reaches nova-api as network-changed (os-server-
   const server = randomUUID();
   const port = await computePort(plane.agent_host, server);
   await updatePort(plane, port.id, { name: 'renamed' });
-  // Neutron logs each event it sent with nova-api's request id: a 404 for this unknown server, as expected.
-  const requestId = await eventually('Neutron sent network-changed', () => {
-    const line = readFileSync(join(plane.log_dir, 'neutron-server.log'), 'utf8')
-      .split('\n')
-      .find((text) => text.includes(`'server_uuid': '${server}'`) && text.includes("'name': 'network-changed'"));
-    return line === undefined ? undefined : /Nova event matching \['(req-[0-9a-f-]+)'\]/.exec(line)?.[1] ?? `unmatched: ${line}`;
-  }, 20_000, 500);
+  const requestId = await eventRequestId(server, 'network-changed');
   expect(requestId).toMatch(/^req-/);
-  const apiLine = readFileSync(join(plane.log_dir, 'nova-api.log'), 'utf8')
-    .split('\n')
-    .find((text) => text.includes(requestId));
-  expect(apiLine).toMatch(/"POST \/v2\.1\/os-server-external-events HTTP\/1\.1" status: 207/);
+  expect(apiLine(requestId)).toMatch(/"POST \/v2\.1\/os-server-external-events HTTP\/1\.1" status: 207/);
 });
+
+test('a port of a local network goes ACTIVE once its tap is in its bridge, and nova-api hears network-vif-plugged', async () => {
+  // A network of this test's own (not the shared one, whose bridge a guest of another test may be in).
+  const network = await createNetwork(plane, { name: `local-${randomUUID().slice(0, 8)}` });
+  expect(network['provider:network_type']).toBe('local');
+  // As a compute host plugs a bridge VIF (Nova's network model: "brq" + network id, "tap" + port id, 14 characters).
+  const bridge = `brq${network.id}`.slice(0, 14);
+  let tap: string | undefined;
+  try {
+    await createSubnet(plane, { network_id: network.id, ip_version: 4, cidr: '10.99.0.0/24', enable_dhcp: false });
+    const server = randomUUID();
+    const port = await computePort(plane.agent_host, server, network.id);
+    expect(port).toMatchObject({ 'binding:vif_type': 'bridge', status: 'DOWN' });
+    tap = `tap${port.id}`.slice(0, 14);
+    await ip('link', 'add', bridge, 'type', 'bridge');
+    await ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
+    await ip('link', 'set', 'dev', tap, 'master', bridge, 'up');
+    await ip('link', 'set', 'dev', bridge, 'up');
+    // The agent polls every 2 s, then tells neutron-server the device is up.
+    await eventually(`port ${port.id} ACTIVE`, async () => ((await showPort(plane, port.id)).status === 'ACTIVE' ? true : undefined), 30_000, 500);
+    const requestId = await eventRequestId(server, 'network-vif-plugged');
+    expect(apiLine(requestId)).toMatch(/"POST \/v2\.1\/os-server-external-events HTTP\/1\.1" status: 207/);
+  } finally {
+    if (tap !== undefined) await ip('link', 'delete', 'dev', tap).catch(() => undefined);
+    for (const id of ports.splice(0)) await deletePort(plane, id);
+    await deleteNetwork(plane, network.id);
+    // The agent deletes an empty bridge when its network goes; this one, if it has not yet.
+    await ip('link', 'delete', 'dev', bridge).catch(() => undefined);
+  }
+}, 60_000);
 
 test('claimAgentHost holds the agent host until released, and retires a compute service left on it', async () => {
   const held = async () => (await execFileAsync('flock', ['--nonblock', plane.agent_host_lock, 'true']).then(() => false, () => true));
