@@ -7,6 +7,8 @@ import { startComputeService, type ComputeService } from '../compute/compute-ser
 import type { LifecycleNotification } from '../compute/lifecycle.js';
 import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
+import { metricsEnabled, serveMetrics } from '../metrics/server.js';
 import { effectiveLines } from '../config/render.js';
 import { configureLogging, getLogger } from '../log.js';
 import { daemonStatus } from '../systemd/daemon-status.js';
@@ -20,7 +22,8 @@ export const runHelp = `usage: nova-spawnd run [--config-file FILE]... [--config
 
 Runs the daemon in the foreground (what the systemd unit starts): consumes build_and_run_instance from the
 compute.<host> queue of [DEFAULT] transport_url and spawns the guests, and serves the metadata API on
-[DEFAULT] metadata_listen:metadata_listen_port when [DEFAULT] enabled_apis lists metadata. SIGTERM or SIGINT stops it after the
+[DEFAULT] metadata_listen:metadata_listen_port when [DEFAULT] enabled_apis lists metadata, and Prometheus metrics
+(/metrics) and a health check (/healthz) on [nova_spawnd] metrics_listen:metrics_listen_port. SIGTERM or SIGINT stops it after the
 builds in flight, waiting at most [DEFAULT] graceful_shutdown_timeout seconds (exit 0); SIGHUP re-reads
 the logging options ([DEFAULT] debug, default_log_levels, ...) and reopens the log file. With [placement] credentials it is a compute service of a Nova control plane: it
 registers as nova-compute through nova-conductor and reports its compute node to placement.`;
@@ -56,9 +59,10 @@ export async function run(args: string[]): Promise<number> {
   const bus = readBusOptions(config);
   // The one place the daemon's Spawner is made. Every spawn records its instance's metadata in its directory
   // before the guest starts, whether or not this process serves the metadata API.
-  const spawner = await composeSpawner(loaded, log);
+  const metrics = metricsEnabled(config) ? new PrometheusMetrics({ version: VERSION, controlPlane: controlPlaneConfigured(config) }) : undefined;
+  const spawner = await composeSpawner(loaded, log, { ...(metrics ? { metrics } : {}) });
   const { registry } = spawner;
-  const metadataServer = metadataApiEnabled(config) ? await startMetadataServer({ config, registry, log: log.child('metadata_api') }) : null;
+  const metadataServer = metadataApiEnabled(config) ? await startMetadataServer({ config, registry, log: log.child('metadata_api'), ...(metrics ? { metrics } : {}) }) : null;
   if (metadataServer) log.info('metadata API listening', { address: metadataServer.address, port: metadataServer.port, instances: registry.size });
   // With placement credentials, a compute service of the control plane: it registers and reports its
   // resources in the background, retrying a conductor or placement that does not answer yet, and its builds
@@ -70,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
   let daemon: SpawnDaemon | null = null;
   if (controlPlaneConfigured(config)) {
     const notify = notificationsEnabled(bus) ? (notification: LifecycleNotification) => daemon!.notifyInstanceAction(notification) : undefined;
-    computeService = startComputeService(config, bus, { connection: spawner.connection, log, ...(notify ? { notify } : {}) });
+    computeService = startComputeService(config, bus, { connection: spawner.connection, log, ...(notify ? { notify } : {}), ...(metrics ? { metrics } : {}) });
     registered = false;
     computeService.ready().then(
       () => {
@@ -82,14 +86,22 @@ export async function run(args: string[]): Promise<number> {
   } else {
     log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
   }
-  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log);
+  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log, metrics);
   computeService?.startPeriodicTasks(spawner.driver, (uuid, work) => compute.withInstance(uuid, work));
   daemon = new SpawnDaemon(
     { bus },
-    { compute, queries: { get_host_uptime: hostUptime, 'baseapi.ping': async (args) => ({ service: 'compute', arg: args['arg'] ?? null }) }, log: log.child('bus') },
+    { compute, queries: { get_host_uptime: hostUptime, 'baseapi.ping': async (args) => ({ service: 'compute', arg: args['arg'] ?? null }) }, log: log.child('bus'), ...(metrics ? { metrics } : {}) },
   );
   daemon.start();
   const running = daemon;
+  const service = computeService;
+  const metricsServer = metrics
+    ? await serveMetrics(config, metrics, {
+        broker: async () => running.checkBrokers(),
+        libvirt: async () => void (await spawner.connection.hostname()),
+        ...(service ? { conductor: async () => service.checkConductor() } : {}),
+      }, log.child('metrics'))
+    : null;
   systemd.watchStatus(() => daemonStatus(running, registered), 1000);
   // The metadata API listens already; the service registration, when there is one, is part of being ready.
   Promise.all([daemon.ready(), computeService?.ready()]).then(
@@ -106,6 +118,7 @@ export async function run(args: string[]): Promise<number> {
   const finished = await daemon.stop(graceSeconds === 0 ? null : graceSeconds * 1000);
   await computeService?.stop();
   await metadataServer?.close();
+  await metricsServer?.close();
   await spawner.close();
   clearInterval(keepAlive);
   systemd.close();

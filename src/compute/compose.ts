@@ -8,10 +8,11 @@ import type { LoadedConfig } from '../config/load.js';
 import { loadMetadataOptions } from '../metadata/load-options.js';
 import { openMetadataRegistry, type MetadataRegistry } from '../metadata-api/registry.js';
 import type { Logger } from '../log.js';
+import { NO_METRICS, type Metrics } from '../metrics/metrics.js';
 import { LibvirtConnection } from '../virt/connection.js';
 import { connectionUri } from '../virt/connection-uri.js';
 import { probeHost } from '../virt/host-facts.js';
-import { ImageCache, LocalDiskPreparer } from '../virt/imagecache/index.js';
+import { ImageCache, LocalDiskPreparer, type DownloadListener } from '../virt/imagecache/index.js';
 import { readVirtOptions } from '../virt/virt-options.js';
 import { parentsOfCreated, syncPath } from '../durable-files.js';
 import { ComputeManager, DEFAULT_RETRY, pipelineBuilder, type Builder, type Lifecycle, type NetworkEventHandler } from './compute-manager.js';
@@ -35,14 +36,27 @@ export interface ComposedSpawner {
   close(): Promise<void>;
 }
 
-export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise<ComposedSpawner> {
+/** Who watches the spawns: the daemon's metrics, the spawn command's progress bar. */
+export interface SpawnerObservers {
+  metrics?: Metrics;
+  downloadListener?: DownloadListener;
+}
+
+export async function composeSpawner(loaded: LoadedConfig, log: Logger, observers: SpawnerObservers = {}): Promise<ComposedSpawner> {
+  const metrics = observers.metrics ?? NO_METRICS;
   const { config } = loaded;
   const instancesPath = config.DEFAULT.instances_path;
   const created = await mkdir(instancesPath, { recursive: true, mode: 0o755 });
   for (const parent of parentsOfCreated(instancesPath, created)) await syncPath(parent);
   const virt = readVirtOptions(config, await probeHost(instancesPath));
   const metadata = loadMetadataOptions(config);
-  const cache = new ImageCache({ instancesPath, apiServers: config.glance.api_servers, log: log.child('imagecache') });
+  const cache = new ImageCache({
+    instancesPath,
+    apiServers: config.glance.api_servers,
+    log: log.child('imagecache'),
+    metrics,
+    ...(observers.downloadListener ? { downloadListener: observers.downloadListener } : {}),
+  });
   const connection = new LibvirtConnection(connectionUri(config.libvirt));
   const registry = await openMetadataRegistry(instancesPath, log.child('metadata'));
   const events = new InstanceEvents();
@@ -59,11 +73,12 @@ export async function composeSpawner(loaded: LoadedConfig, log: Logger): Promise
     },
     {
       connection,
-      disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: config.DEFAULT.default_ephemeral_format }),
+      disks: new LocalDiskPreparer(cache, { defaultEphemeralFormat: config.DEFAULT.default_ephemeral_format }, metrics),
       log: log.child('compute'),
       records: registry,
       // Only Neutron, through nova-api, sends network-vif-plugged: without a control plane nobody would.
       events: controlPlaneConfigured(config) ? events : null,
+      metrics,
     },
   );
   const driver = new LibvirtDriver(
@@ -83,6 +98,7 @@ export function composeComputeManager(
   spawner: Pick<ComposedSpawner, 'pipeline' | 'driver' | 'powerOff' | 'events'>,
   nova: { builder: Builder; lifecycle: Lifecycle; network?: NetworkEventHandler } | null,
   log: Logger,
+  metrics: Metrics = NO_METRICS,
 ): ComputeManager {
   const driver: InstanceDriver = spawner.driver;
   return new ComputeManager(
@@ -94,6 +110,7 @@ export function composeComputeManager(
       events: spawner.events,
       network: nova?.network ?? null,
       log: log.child('compute'),
+      metrics,
     },
   );
 }

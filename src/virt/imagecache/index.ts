@@ -3,6 +3,7 @@ export { ImageCache, type CachedImage, type ImageCacheOptions, type InstanceKern
 export { createEphemeralDisk, createLocalDisks, createRootDisk, createSwapDisk, type LocalDisksRequest } from './instance-disks.js';
 export { ephemeralFilesystem } from './blank-disks.js';
 export { cacheFileName } from './cache-names.js';
+export type { DownloadListener } from './glance-download.js';
 export type { ExpectedImage } from './image-digest.js';
 export { DiskCommandFailed } from './errors/disk-command-failed.js';
 export { FlavorDiskSmallerThanImage } from './errors/flavor-disk-smaller-than-image.js';
