@@ -269,6 +269,7 @@ export class SpawnConsumer {
       this.reject(fate, rejection, delivery, oslo, create ? { source, context: parsed.hints.context } : null);
       return 'settle';
     }
+    if (operation.kind === 'build') operation = { ...operation, redelivered: delivery.redelivered };
     const build = operation.kind === 'build' ? operation.request : null;
     if (build) Object.assign(fate.log, { instance: build.instance.uuid, ...requestLogContext(build.context) });
     const context = oslo?.context ?? { ...build!.context };

@@ -3,18 +3,23 @@
  * _do_build_and_run_instance, _build_and_run_instance, _build_resources), around the spawn pipeline: the
  * Spawner of a compute service of a control plane. Every step is saved through nova-conductor with the
  * user's request context, on the Instance the conductor cast (Instance 2.7, only what changed):
- *   InstanceActionEvent.event_start(uuid, "compute__do_build_and_run_instance", host)
- *   Instance.save [vm_state=building, task_state=None]           expected_task_state (scheduling, None)
- *   Instance.save [host, node, launched_on, system_metadata]       (the resource tracker's instance_claim)
+ *   InstanceActionEvent.event_start(uuid, "compute__do_build_and_run_instance", host), and at the same time
+ *   Instance.save [vm_state=building, task_state=None,             expected_task_state (scheduling, None)
+ *                  host, node, launched_on, system_metadata]
+ *     (Nova's first save and the resource tracker's instance_claim save as one: the claim's changes no
+ *     state, so no instance.update is missed, and the first save's guard covers both)
  *   Instance.save [task_state=networking]                         expected_task_state (None,)
  *   Instance.save [root_device_name, task_state=block_device_mapping]
  *   Instance.save [task_state=spawning]                           expected_task_state block_device_mapping
  *   the EC2 ids of Nova's database (EC2Ids.get_by_instance: EC2InstanceMapping made when first asked for),
+ *   asked while the three saves before go on,
  *   the security groups of the instance's ports in Neutron, asked as the user (InstanceMetadata's
  *   get_instance_security_groups; not the cast's security_groups, which name what was requested),
  *   the pipeline spawns (the drive and the metadata service carry Nova's i-%08x),
  *   Instance.save [vm_state=active, power_state=1, task_state=None, launched_at]   expected spawning
- *   ComputeNode updated; event_finish_with_failure(exc_val None)
+ *   event_finish_with_failure(exc_val None), while the ComputeNode update runs on (the build does not wait)
+ * The cell's one nova-conductor makes every round trip of every build (bench/server-create.ts): a build
+ * makes those Nova's steps need, and waits for none it does not depend on.
  * A failure that is final (permanent, or transient with no attempt left): InstanceFault.create with the
  * reason (compute_utils.add_instance_fault_from_exc), host/node/launched_on cleared and vm_state error,
  * task_state None (_nil_out_instance_obj_host_and_node, _set_instance_obj_error_state), the allocations
@@ -30,8 +35,11 @@
  * conductor only to fail there with MaxRetriesExceeded ("Exhausted all hosts available..."): it goes to
  * ERROR here, its fault naming the real reason.
  *
- * At least once, never twice: the instance is read first (Instance.get_by_uuid), and the steps it has
- * already passed (a retried or redelivered build) are not saved again, nor its event started again. A build
+ * At least once, never twice: on the message's first delivery the cast's instance is Nova's own (Nova's
+ * manager builds from it without reading it again); a retried or redelivered build reads it first
+ * (Instance.get_by_uuid), and the steps it has already passed are not saved again, nor its event started
+ * again. An event_start that fails while the first save succeeds is logged and the build goes on without
+ * its event (Nova would drop the build, leaving the instance in scheduling). A build
  * of an instance the user deleted meanwhile (InstanceNotFound, task_state deleting,
  * UnexpectedDeletingTaskStateError) stops: its domain is undefined, nothing is set to ERROR, and the
  * allocations are nova-api's delete to remove. Unlike Nova, whose _do_build_and_run_instance returns FAILED
@@ -177,28 +185,13 @@ class Build {
       throw new OperationFailed(this.uuid, 'build', false, `the cast's instance cannot be saved back: ${(error as Error).message}`, { cause: error });
     }
     this.instance.resetChanges();
-    const reached = await this.reached();
+    const firstDelivery = this.attempt.number === 1 && this.attempt.redelivered === false;
+    const reached = firstDelivery ? Reached.Scheduled : await this.reached();
     this.eventStarted = reached > Reached.Scheduled;
-    if (reached === Reached.Scheduled) {
-      await this.book.eventStart(BUILD_EVENT);
-      this.eventStarted = true;
-    }
-    if (reached < Reached.Building) {
-      deps.log.debug('Starting instance...', this.log);
-      // Nova gives up quietly here (build_results.FAILED): another build or a delete has the instance.
-      try {
-        await this.save({ vm_state: 'building', task_state: null }, ['scheduling', null]);
-      } catch (error) {
-        if (error instanceof UnexpectedTaskState) throw new OperationStopped(this.uuid, 'build', error.reason, false, { cause: error });
-        throw error;
-      }
-    }
-    if (reached < Reached.Claimed) {
-      // rt.instance_claim: the instance is this host's; _build_and_run_instance caches the boot roles.
-      const roles = Array.isArray(this.context['roles']) ? (this.context['roles'] as unknown[]).join(',') : '';
-      const systemMetadata = { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), boot_roles: roles };
-      await this.save({ host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: systemMetadata as FieldValue }, undefined);
-    }
+    if (reached < Reached.Claimed) await this.claim(reached);
+    // Asked while the saves go on: the instance's EC2 ids depend on none of them.
+    const ec2Ids = this.ec2Ids();
+    ec2Ids.catch(() => undefined);
     if (reached < Reached.Networking) await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
     if (reached < Reached.BlockDeviceMapping) {
       // _default_block_device_names names the root disk before block_device_mapping is saved.
@@ -208,11 +201,12 @@ class Build {
     }
     if (reached < Reached.Spawning) await this.save({ vm_state: 'building', task_state: 'spawning' }, ['block_device_mapping']);
 
-    const ec2Ids = await this.ec2Ids();
-    // Nova asks Neutron while the driver spawns (_create_configdrive): a failure there is the spawn's.
+    const ids = await ec2Ids;
+    // Nova asks Neutron while the driver spawns (_create_configdrive), once the ports are the instance's:
+    // a failure there is the spawn's.
     this.spawning = true;
     const securityGroups = await this.securityGroups();
-    const request: SpawnRequest = { ...this.request, security_groups: securityGroups, instance: { ...this.request.instance, ec2_ids: ec2Ids } };
+    const request: SpawnRequest = { ...this.request, security_groups: securityGroups, instance: { ...this.request.instance, ec2_ids: ids } };
     const result = await this.pipeline.spawn(request, this.attempt);
     this.spawning = false;
 
@@ -224,10 +218,32 @@ class Build {
       await this.save(changes, ['spawning']);
     }
     deps.nodes.buildSucceeded();
-    await this.updateNode();
-    await this.book.eventFinish(BUILD_EVENT, null);
+    this.updateNode();
+    if (this.eventStarted) await this.book.eventFinish(BUILD_EVENT, null);
     deps.log.info(`instance ${reached === Reached.Active ? 'was ACTIVE already' : 'is ACTIVE'}`, { ...this.log, domain: result.domain });
     return result;
+  }
+
+  /**
+   * _do_build_and_run_instance's first save and rt.instance_claim's (the instance is this host's;
+   * _build_and_run_instance caches the boot roles) as one, the event started meanwhile (wrap_instance_event)
+   * unless it was before.
+   */
+  private async claim(reached: Reached): Promise<void> {
+    const { deps } = this;
+    deps.log.debug('Starting instance...', this.log);
+    const roles = Array.isArray(this.context['roles']) ? (this.context['roles'] as unknown[]).join(',') : '';
+    const systemMetadata = { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), boot_roles: roles };
+    const changes = { vm_state: 'building', task_state: null, host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: systemMetadata as FieldValue };
+    const start = reached === Reached.Scheduled;
+    const [event, saved] = await Promise.allSettled([start ? this.book.eventStart(BUILD_EVENT) : null, this.save(changes, ['scheduling', null])]);
+    if (start) this.eventStarted = event.status === 'fulfilled';
+    if (saved.status === 'rejected') {
+      // Nova gives up quietly here (build_results.FAILED): another build or a delete has the instance.
+      if (saved.reason instanceof UnexpectedTaskState) throw new OperationStopped(this.uuid, 'build', saved.reason.reason, false, { cause: saved.reason });
+      throw saved.reason;
+    }
+    if (event.status === 'rejected') deps.log.warning(`the build goes on without its event: ${(event.reason as Error).message}`, this.log);
   }
 
   /** Instance.get_by_uuid: where the build is. Stops the build of a deleted instance or one not ours. */
@@ -343,7 +359,7 @@ class Build {
       return failure;
     }
     deps.nodes.buildFailed();
-    await this.updateNode();
+    this.updateNode();
     if (this.eventStarted) await this.book.eventFinish(BUILD_EVENT, failure, `${reason.slice(0, FAULT_MESSAGE_CHARS - 14)} (rescheduled)`);
     deps.log.info('build rescheduled through the conductor', this.log);
     return new BuildRescheduled(this.uuid, failure.step, reason, { cause: failure });
@@ -369,12 +385,16 @@ class Build {
     }
     await book.quietly('DELETE /allocations', () => deps.placement.deleteAllocations(this.uuid));
     deps.nodes.buildFailed();
-    await this.updateNode();
+    this.updateNode();
     if (this.eventStarted) await book.eventFinish(BUILD_EVENT, failure);
   }
 
-  private async updateNode(): Promise<void> {
-    await this.book.quietly('ComputeNode update', () => this.deps.nodes.update());
+  /**
+   * The node's usage, updated in the background: a build does not hold its slot for it, and the updates
+   * asked for meanwhile run as one (ComputeNodeKeeper.update).
+   */
+  private updateNode(): void {
+    void this.book.quietly('ComputeNode update', () => this.deps.nodes.update());
   }
 
   /** A build stopped by a delete leaves no domain behind (the instance directory is kept, as after a failure). */

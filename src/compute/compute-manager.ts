@@ -48,7 +48,8 @@ export interface Lifecycle {
 }
 
 export type InstanceOperation =
-  | { kind: 'build'; request: SpawnRequest; cast: BuildCast | null }
+  /** `redelivered`: the message bringing it was delivered before (SpawnAttempt's). */
+  | { kind: 'build'; request: SpawnRequest; cast: BuildCast | null; redelivered?: boolean }
   | { kind: 'terminate'; target: InstanceCast }
   | { kind: 'stop'; target: InstanceCast; cleanShutdown: boolean }
   | { kind: 'start'; target: InstanceCast }
@@ -198,7 +199,7 @@ export class ComputeManager {
       if (attempt === 1) hooks.buildStarts?.();
       this.deps.log.info('spawning', { ...log, attempt });
       const outcome = await this.settle('spawn', uuid, attempt, async () => {
-        const spawn = await this.deps.builder.build(operation.request, operation.cast, this.attemptOf(attempt));
+        const spawn = await this.deps.builder.build(operation.request, operation.cast, { ...this.attemptOf(attempt), redelivered: operation.redelivered });
         this.built.set(uuid, spawn.domain);
         return { kind: 'done', fresh: true, spawn };
       });

@@ -20,4 +20,9 @@ export interface SpawnAttempt {
   number: number;
   /** No further attempt follows a transient failure of this one. */
   last: boolean;
+  /**
+   * The message was delivered before (the broker's redelivered flag): work may have been done on it, so what
+   * it says of the instance may be stale. Absent: not known, and taken as possibly stale.
+   */
+  redelivered?: boolean;
 }

@@ -47,6 +47,8 @@ function primitive(name: string, data: Record<string, unknown>): Record<string, 
 class Conductor implements RpcCaller {
   readonly calls: Call[] = [];
   failSave: ((changes: Record<string, unknown>) => RpcCallError | null) | null = null;
+  /** A class action ("InstanceActionEvent.event_start") that fails with this error. */
+  failClassAction: { what: string; error: RpcCallError } | null = null;
 
   constructor(readonly row: Row) {}
 
@@ -54,6 +56,7 @@ class Conductor implements RpcCaller {
     if (method === 'object_class_action_versions') {
       const what = `${String(args['objname'])}.${String(args['objmethod'])}`;
       this.calls.push({ method, what, kwargs: args['kwargs'] as Record<string, unknown> });
+      if (this.failClassAction?.what === what) throw this.failClassAction.error;
       if (what === 'Instance.get_by_uuid') {
         if (this.row.deleted) throw remoteError('InstanceNotFound');
         return primitive('Instance', { uuid: INSTANCE_UUID, vm_state: this.row.vm_state, task_state: this.row.task_state, host: this.row.host });
@@ -159,22 +162,28 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
   return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, neutronAsked, build };
 }
 
+/** The first delivery of a cast (not a retry, not redelivered): its instance is Nova's current one. */
+const FIRST: SpawnAttempt = { number: 1, last: false, redelivered: false };
+
+/** Nova's first save and the claim's, as one. */
+const CLAIM_SAVE = /^Instance\.save \{"host":"compute-1","launched_on":"compute-1","node":"compute-1","system_metadata":\{.*"boot_roles":.*\},"task_state":null,"vm_state":"building"\} expected \["scheduling",null\]$/;
+
 test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipeline, the event started and finished', async () => {
   const { conductor, pipeline, nodes, neutronAsked, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  await expect(build.build(cast.request, cast.build, { number: 1, last: false })).resolves.toMatchObject({ outcome: 'spawned' });
+  await expect(build.build(cast.request, cast.build, FIRST)).resolves.toMatchObject({ outcome: 'spawned' });
+  // The cast's instance is current on a first delivery: not read again; the event started with the first save.
   expect(conductor.story).toEqual([
-    'Instance.get_by_uuid',
     'InstanceActionEvent.event_start',
-    'Instance.save {"task_state":null,"vm_state":"building"} expected ["scheduling",null]',
-    expect.stringMatching(/^Instance\.save \{"host":"compute-1","launched_on":"compute-1","node":"compute-1","system_metadata":\{.*"boot_roles":/),
+    expect.stringMatching(CLAIM_SAVE),
+    // Asked at once, answered while the saves go on.
+    'EC2Ids.get_by_instance',
     'Instance.save {"task_state":"networking","vm_state":"building"} expected [null]',
     'Instance.save {"task_state":"block_device_mapping","vm_state":"building"}',
     'Instance.save {"task_state":"spawning","vm_state":"building"} expected ["block_device_mapping"]',
-    'EC2Ids.get_by_instance',
     'Instance.save {"launched_at":"2026-12-02T03:04:05Z","power_state":1,"task_state":null,"vm_state":"active"} expected ["spawning"]',
     'InstanceActionEvent.event_finish_with_failure',
   ]);
-  expect(conductor.calls[1]!.kwargs).toEqual({ want_result: false, host: HOST });
+  expect(conductor.calls[0]!.kwargs).toEqual({ want_result: false, host: HOST });
   expect(conductor.calls.at(-1)!.kwargs).toEqual({ exc_val: null, exc_tb: null, want_result: false });
   expect(pipeline.requests).toHaveLength(1);
   expect(pipeline.requests[0]!.instance.ec2_ids).toEqual({ instance_id: 'i-0000002a', ami_id: 'ami-00000007', kernel_id: null, ramdisk_id: null });
@@ -190,6 +199,22 @@ test('an instance without a root device name gets the one the spawn will use, sa
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   await build.build(unnamed.request, unnamed.build);
   expect(conductor.story).toContain('Instance.save {"root_device_name":"/dev/vdz","task_state":"block_device_mapping","vm_state":"building"}');
+});
+
+test('a cast delivered again, or a retry, reads the instance first', async () => {
+  for (const attempt of [{ number: 1, last: false, redelivered: true }, { number: 2, last: false, redelivered: false }, { number: 1, last: true }]) {
+    const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+    await build.build(cast.request, cast.build, attempt);
+    expect(conductor.story.slice(0, 3)).toEqual(['Instance.get_by_uuid', 'InstanceActionEvent.event_start', expect.stringMatching(CLAIM_SAVE)]);
+  }
+});
+
+test('an event_start that fails while the first save succeeds: the build goes on to ACTIVE, no event finished', async () => {
+  const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+  conductor.failClassAction = { what: 'InstanceActionEvent.event_start', error: remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') };
+  await expect(build.build(cast.request, cast.build, FIRST)).resolves.toMatchObject({ outcome: 'spawned' });
+  expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
+  expect(conductor.story.filter((line) => line.startsWith('InstanceActionEvent'))).toEqual(['InstanceActionEvent.event_start']);
 });
 
 test('a build redelivered after it reached spawning: no event started again, no save repeated, and ACTIVE', async () => {
@@ -309,15 +334,15 @@ test('a reschedule whose cast the broker does not take: the failure is recorded,
 
 test('a busy conductor database is transient; the retry resumes where the first attempt stopped', async () => {
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
-  conductor.failSave = (changes) => ('host' in changes ? remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') : null);
-  const failure = (await build.build(cast.request, cast.build, { number: 1, last: false }).catch((error: unknown) => error)) as OperationFailed;
+  conductor.failSave = (changes) => (changes['task_state'] === 'networking' ? remoteError('OperationalError', '(sqlite3.OperationalError) database is locked') : null);
+  const failure = (await build.build(cast.request, cast.build, FIRST).catch((error: unknown) => error)) as OperationFailed;
   expect(failure).toBeInstanceOf(OperationFailed);
   expect(failure.transient).toBe(true);
-  expect(conductor.row).toEqual({ vm_state: 'building', task_state: null, host: null });
+  expect(conductor.row).toEqual({ vm_state: 'building', task_state: null, host: HOST });
   conductor.failSave = null;
   conductor.calls.length = 0;
-  await build.build(cast.request, cast.build, { number: 2, last: false });
-  expect(conductor.story.slice(0, 2)).toEqual(['Instance.get_by_uuid', expect.stringMatching(/^Instance\.save \{"host":"compute-1"/)]);
+  await build.build(cast.request, cast.build, { number: 2, last: false, redelivered: false });
+  expect(conductor.story.slice(0, 3)).toEqual(['Instance.get_by_uuid', 'EC2Ids.get_by_instance', 'Instance.save {"task_state":"networking","vm_state":"building"} expected [null]']);
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
 });
 
@@ -330,6 +355,24 @@ test('an instance deleted during the build: the build stops, its domain is undef
   expect(undefinedDomains).toEqual(['instance-0000002a']);
   expect(deleted).toEqual([]);
   expect(conductor.story.filter((line) => /Fault|"error"/.test(line))).toEqual([]);
+});
+
+test('a first delivery whose instance was deleted, or taken by another task, before the build: stopped by the first save', async () => {
+  const rows: [Row, boolean][] = [
+    [{ vm_state: 'building', task_state: 'scheduling', host: null, deleted: true }, true],
+    [{ vm_state: 'building', task_state: 'deleting', host: null }, true],
+    [{ vm_state: 'building', task_state: 'spawning', host: 'compute-2' }, false],
+  ];
+  for (const [row, deleted] of rows) {
+    const { conductor, pipeline, deleted: allocationsDeleted, build } = setup({ ...row });
+    const failure = await build.build(cast.request, cast.build, FIRST).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OperationStopped);
+    expect((failure as OperationStopped).deleted).toBe(deleted);
+    expect(conductor.story).toEqual(['InstanceActionEvent.event_start', expect.stringMatching(CLAIM_SAVE)]);
+    expect(conductor.row).toEqual(row);
+    expect(pipeline.requests).toEqual([]);
+    expect(allocationsDeleted).toEqual([]);
+  }
 });
 
 test('an instance gone before the build: stopped at once, nothing saved', async () => {
