@@ -6,7 +6,7 @@ import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NovaConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { Health } from './health.js';
+import { Health, type HealthProbe } from './health.js';
 import type { PrometheusMetrics } from './prometheus.js';
 
 export interface MetricsServerOptions {
@@ -77,4 +77,25 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The daemon's listener on [nova_spawnd] metrics_listen:metrics_listen_port; null when that cannot be bound
+ * (logged as an error naming it): monitoring that cannot start never stops the builds.
+ */
+export async function serveMetrics(
+  config: Pick<NovaConfig, 'nova_spawnd'>,
+  metrics: Pick<PrometheusMetrics, 'exposition'>,
+  probes: Readonly<Record<string, HealthProbe>>,
+  log: Logger,
+): Promise<MetricsServer | null> {
+  const { metrics_listen: listen, metrics_listen_port: port } = config.nova_spawnd;
+  try {
+    const server = await startMetricsServer({ listen, port, metrics, health: new Health(probes), log });
+    log.info('metrics and health listening', { address: server.address, port: server.port });
+    return server;
+  } catch (error) {
+    log.error(`cannot serve metrics on [nova_spawnd] metrics_listen ${listen} metrics_listen_port ${port}: ${(error as Error).message}; running without`);
+    return null;
+  }
 }
