@@ -6,6 +6,7 @@ usage: /usr/bin/python3 nova_network_info.py recorded < input.json
   {"world": {"ports", "networks", "subnets", "floatingips", "extensions": [alias], "no_l3": bool},
    "cases": [{"instance": {"uuid", "project_id", "network_info": [...]}, "networks": [network id],
               "port_ids": [...], "preexisting_port_ids": [...], "options": {"flat_injected", "ovs_bridge"}}]}
+  (or, instead of networks and port_ids, "refresh_vif_id": the one port network-changed names)
 usage: /usr/bin/python3 nova_network_info.py live < input.json
   Neutron is a real neutron-server, called as Nova calls it ([neutron] admin_token at URL, the user's
   token TOKEN): {"url", "token", "cases": [{"instance", "networks", "port_ids", "preexisting_port_ids"}]}
@@ -82,9 +83,14 @@ def instance_of(spec):
 
 
 def build(api, context, client, case, networks):
-    nw_info = api._build_network_info_model(
-        context, instance_of(case['instance']), networks=networks, port_ids=case['port_ids'],
-        admin_client=client, preexisting_port_ids=case.get('preexisting_port_ids', []))
+    if 'refresh_vif_id' in case:
+        # network-changed: one port of the cache rebuilt (its network asked for as the service).
+        nw_info = api._build_network_info_model(
+            context, instance_of(case['instance']), admin_client=client, refresh_vif_id=case['refresh_vif_id'])
+    else:
+        nw_info = api._build_network_info_model(
+            context, instance_of(case['instance']), networks=networks, port_ids=case['port_ids'],
+            admin_client=client, preexisting_port_ids=case.get('preexisting_port_ids', []))
     return model.NetworkInfo.hydrate(nw_info).json()
 
 
@@ -97,7 +103,7 @@ def recorded(data):
         CONF.set_override('flat_injected', options.get('flat_injected', False))
         CONF.set_override('ovs_bridge', options.get('ovs_bridge', 'br-int'), group='neutron')
         api = neutron.API()
-        networks = [client._list('networks', {'id': net_id})[0] for net_id in case['networks']]
+        networks = [client._list('networks', {'id': net_id})[0] for net_id in case.get('networks', [])]
         with mock.patch.object(neutron, 'get_client', lambda *args, **kwargs: client):
             out.append(build(api, nova_context.get_admin_context(), client, case, networks))
     return out

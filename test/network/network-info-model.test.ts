@@ -20,6 +20,8 @@ interface Case {
   name: string;
   world: World;
   cache: CachedVif[];
+  /** network-changed for this port: the cache's VIF rebuilt, added or dropped (networks and portIds unused). */
+  refreshVifId?: string;
   networks: string[];
   portIds: string[];
   preexisting: string[];
@@ -61,6 +63,36 @@ const CASES: Case[] = [
     preexisting: [],
     options: DEFAULTS,
   },
+  {
+    name: 'network-changed for a cached port: its VIF rebuilt in place, the others kept as cached',
+    world: WORLD,
+    cache: [EARLIER, { ...EARLIER, id: PORT.unbound }],
+    refreshVifId: PORT.bridge,
+    networks: [],
+    portIds: [],
+    preexisting: [],
+    options: DEFAULTS,
+  },
+  {
+    name: 'network-changed for a port not in the cache: added at the end',
+    world: WORLD,
+    cache: [EARLIER],
+    refreshVifId: PORT.ovs2,
+    networks: [],
+    portIds: [],
+    preexisting: [],
+    options: DEFAULTS,
+  },
+  {
+    name: 'network-changed for a port Neutron no longer has for the instance: dropped from the cache',
+    world: WORLD,
+    cache: [{ ...EARLIER, id: '00000000-0000-4000-8000-00000000dead' }, EARLIER],
+    refreshVifId: '00000000-0000-4000-8000-00000000dead',
+    networks: [],
+    portIds: [],
+    preexisting: [],
+    options: DEFAULTS,
+  },
 ];
 
 function instance(cache: CachedVif[]): NetworkInstance {
@@ -69,6 +101,9 @@ function instance(cache: CachedVif[]): NetworkInstance {
 
 async function ours(testCase: Case): Promise<JsonValue[]> {
   const reader = worldReader(testCase.world);
+  if (testCase.refreshVifId !== undefined) {
+    return buildInstanceNwInfo(reader, new ExtensionCache(600_000), instance(testCase.cache), testCase.options, { kind: 'port', portId: testCase.refreshVifId });
+  }
   const networks = testCase.networks.map((id) => testCase.world.networks.find((network) => network.id === id)!);
   return buildInstanceNwInfo(reader, new ExtensionCache(600_000), instance(testCase.cache), testCase.options, {
     kind: 'allocated',
@@ -83,8 +118,7 @@ async function novas(world: World, cases: Case[]): Promise<string[]> {
     world,
     cases: cases.map((testCase) => ({
       instance: { uuid: INSTANCE, project_id: PROJECT, network_info: testCase.cache },
-      networks: testCase.networks,
-      port_ids: testCase.portIds,
+      ...(testCase.refreshVifId === undefined ? { networks: testCase.networks, port_ids: testCase.portIds } : { refresh_vif_id: testCase.refreshVifId }),
       preexisting_port_ids: testCase.preexisting,
       options: { flat_injected: testCase.options.injected, ovs_bridge: testCase.options.ovsBridge },
     })),
