@@ -86,7 +86,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const code = exitCodeFor(error);
     // A bug gets its stack; an operator's mistake gets only the message that names it.
-    getLogger('nova_spawnd').error(code === EX_SOFTWARE && error instanceof Error ? (error.stack ?? error.message) : String((error as Error).message ?? error));
+    const log = getLogger('nova_spawnd');
+    if (code === EX_SOFTWARE) log.error('Unhandled error', {}, error);
+    else log.error(String((error as Error).message ?? error));
     process.exit(code);
   },
 );

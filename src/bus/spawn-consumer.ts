@@ -174,7 +174,7 @@ export class SpawnConsumer {
     try {
       await this.process(delivery);
     } catch (error) {
-      this.deps.log.error(`unexpected failure while handling a message: ${(error as Error).stack ?? String(error)}`);
+      this.deps.log.error('unexpected failure while handling a message', {}, error);
       await this.quarantine(delivery, error);
     } finally {
       this.inFlight--;

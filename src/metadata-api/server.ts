@@ -182,7 +182,7 @@ export async function startMetadataServer(options: MetadataServerOptions): Promi
     log.warning('metadata_proxy_shared_secret is not configured, the metadata information returned by the proxy cannot be trusted');
   }
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
-    log.error(`metadata request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { path: req.url });
+    log.error('metadata request failed', { path: req.url }, error);
     if (!res.headersSent) send(res, httpError(500, { method: req.method ?? 'GET', accept: acceptOf(headerLines(req.rawHeaders)) }), false);
     else res.destroy();
   };
