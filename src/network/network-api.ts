@@ -8,13 +8,14 @@ import type { NeutronClient, UserCredentials } from '../clients/neutron.js';
 import type { NovaConfig } from '../config/schema.js';
 import { getLogger, type Logger } from '../log.js';
 import { dumps, type JsonValue } from '../metadata/python-json.js';
+import { parseJsonField } from '../nova/json-fields.js';
 import { hydrateNetworkInfo } from '../nova/network-model.js';
 import { isNoAllocate, type NetworkRequest } from '../nova/requested-networks.js';
 import type { Vif } from '../nova/spawn-request.js';
 import { allocateForInstance, type NetworkCalls } from './allocate.js';
 import { deallocateForInstance } from './deallocate.js';
 import { ExtensionCache } from './extensions.js';
-import { buildInstanceNwInfo, type NetworkInstance } from './instance-nw-info.js';
+import { buildInstanceNwInfo, type CachedVif, type NetworkInstance } from './instance-nw-info.js';
 
 export type { CachedVif, NetworkInstance } from './instance-nw-info.js';
 
@@ -38,6 +39,18 @@ export interface NetworkInfo {
 
 export function networkInfoOf(model: readonly JsonValue[]): NetworkInfo {
   return { json: dumps(model), vifs: hydrateNetworkInfo(model, 'network_info') };
+}
+
+/**
+ * InstanceInfoCache.network_info as an Instance primitive carries it (NetworkModel's JSON text; null or
+ * absent: empty) -> the cached VIFs NetworkInstance takes. A cache the daemon could not use is refused
+ * here, naming the field (InvalidComputeRequest), as hydrateNetworkInfo refuses it.
+ */
+export function cachedNetworkInfo(value: unknown, path = 'instance.info_cache.network_info'): CachedVif[] {
+  if (value === null || value === undefined) return [];
+  const parsed = typeof value === 'string' ? parseJsonField(value, path) : value;
+  hydrateNetworkInfo(parsed, path);
+  return parsed as CachedVif[];
 }
 
 export interface NetworkApiOptions {

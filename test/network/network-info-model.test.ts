@@ -9,7 +9,9 @@ import { ExtensionCache } from '../../src/network/extensions.js';
 import { buildInstanceNwInfo, type CachedVif, type NetworkInstance } from '../../src/network/instance-nw-info.js';
 import { physnetFromSegments, type ModelOptions } from '../../src/network/network-info-model.js';
 import { NetworkRequestRefused } from '../../src/network/errors.js';
+import { cachedNetworkInfo } from '../../src/network/network-api.js';
 import { hydrateNetworkInfo } from '../../src/nova/network-model.js';
+import { expectInvalid } from '../nova/expect-invalid.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { runPython } from '../metadata/python.js';
 import { INSTANCE, NET, PORT, PROJECT, WORLD, worldReader, type World } from './neutron-world.js';
@@ -171,4 +173,13 @@ test('a network whose segments all lack a physical network is refused, naming th
   expect(() => physnetFromSegments(NET.multi, [{ 'provider:network_type': 'vxlan' }])).toThrow(NET.multi);
   expect(physnetFromSegments(NET.multi, [])).toBeNull();
   expect(physnetFromSegments(NET.multi, undefined)).toBeNull();
+});
+
+test("the info cache's JSON text read back as cached VIFs; a cache the daemon could not use refused naming the field", async () => {
+  const text = dumps(await ours(CASES[0]!));
+  expect(dumps(cachedNetworkInfo(text) as unknown as JsonValue[])).toBe(text);
+  expect(cachedNetworkInfo(null)).toEqual([]);
+  expect(cachedNetworkInfo('[]')).toEqual([]);
+  expectInvalid(() => cachedNetworkInfo('[{"id": "p"'), 'instance.info_cache.network_info', '[{"id": "p"');
+  expectInvalid(() => cachedNetworkInfo('[{"id": "p", "address": "fa:16:3e:00:00:01", "type": "bridge"}]'), 'instance.info_cache.network_info[0].network', null);
 });
