@@ -2,12 +2,14 @@
  * The control plane's Neutron is a real one: neutron-server (ML2, Linux bridge) answers, the Linux bridge agent
  * of the agent host is alive, a compute port bound to that host binds as `bridge` (and to a host without an
  * agent fails to), the shared flat network of the facts is there, Neutron's events reach nova-api, a port of a
- * test's own `local` network goes ACTIVE once its tap is in its bridge, as a compute host plugs it, and the
- * agent host is one compute host's at a time (claimAgentHost), a stale one retired.
+ * test's own `local` network goes ACTIVE once its tap is in its bridge, as a compute host plugs it, a VIF on
+ * the shared flat network reaches the machine at the gateway address, and the agent host is one compute
+ * host's at a time (claimAgentHost), a stale one retired.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -154,6 +156,43 @@ test('a port of a local network goes ACTIVE once its tap is in its bridge, and n
     await deleteNetwork(plane, network.id);
     // The agent deletes an empty bridge when its network goes; this one, if it has not yet.
     await ip('link', 'delete', 'dev', bridge).catch(() => undefined);
+  }
+}, 60_000);
+
+test('a VIF on the shared flat network reaches the machine at the subnet\'s gateway address (physnet1\'s veth pair)', async () => {
+  const port = await computePort(plane.agent_host);
+  const address = port.fixed_ips[0]!.ip_address;
+  // A network namespace stands for the guest: its end of a veth pair named as the port's tap, in the network's
+  // bridge, made here if no compute host has made it yet (and left: another test's guest may be in it).
+  const bridge = `brq${plane.network.id}`.slice(0, 14);
+  const tap = `tap${port.id}`.slice(0, 14);
+  const guest = `spawnd-guest-${port.id.slice(0, 8)}`;
+  const machine = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => machine.listen(0, plane.network.gateway_ip, resolve));
+  try {
+    await ip('link', 'add', bridge, 'type', 'bridge').catch((error: Error) => {
+      if (!/File exists/.test(error.message)) throw error;
+    });
+    await ip('link', 'set', 'dev', bridge, 'up');
+    await ip('netns', 'add', guest);
+    await ip('link', 'add', tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', guest);
+    await ip('link', 'set', 'dev', tap, 'master', bridge, 'up');
+    await ip('-n', guest, 'link', 'set', 'dev', 'eth0', 'address', port.mac_address, 'up');
+    await ip('-n', guest, 'addr', 'add', `${address}/${plane.network.cidr.split('/')[1]}`, 'dev', 'eth0');
+    await eventually(`port ${port.id} ACTIVE`, async () => ((await showPort(plane, port.id)).status === 'ACTIVE' ? true : undefined), 30_000, 500);
+    // The agent has put physnet1's interface into the bridge; a TCP handshake from the guest to the machine's
+    // listener on the gateway address crosses it both ways.
+    const { port: listening } = machine.address() as AddressInfo;
+    const { stdout } = await execFileAsync('ip', [
+      'netns', 'exec', guest, '/usr/bin/python3', '-c',
+      'import socket, sys; s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 10); print(s.getsockname()[0])',
+      plane.network.gateway_ip, String(listening),
+    ]);
+    expect(stdout.trim()).toBe(address);
+  } finally {
+    machine.close();
+    await ip('netns', 'delete', guest).catch(() => undefined);
+    await ip('link', 'delete', 'dev', tap).catch(() => undefined);
   }
 }, 60_000);
 
