@@ -49,7 +49,8 @@ export class SystemdNotifier {
   /**
    * From the process's environment, which it then clears of NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID
    * (as sd_notify's unset_environment does) so the commands the daemon runs do not notify in its name.
-   * Starts the watchdog pings at once: systemd counts from the start, not from READY=1.
+   * Starts the watchdog pings at once: systemd arms the watchdog when start-up completes, or at the first ping,
+   * and start-up may take a while (a broker away).
    */
   static fromEnvironment(env: NodeJS.ProcessEnv, log: Logger): SystemdNotifier {
     const read = readNotifyEnvironment(env, process.pid);
