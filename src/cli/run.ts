@@ -7,6 +7,7 @@ import { startComputeService, type ComputeService } from '../compute/compute-ser
 import type { LifecycleNotification } from '../compute/lifecycle.js';
 import { controlPlaneConfigured } from '../config/control-plane.js';
 import { metadataApiEnabled, startMetadataServer } from '../metadata-api/server.js';
+import { daemonProbes } from '../metrics/health.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { metricsEnabled, serveMetrics } from '../metrics/server.js';
 import { effectiveLines } from '../config/render.js';
@@ -86,7 +87,7 @@ export async function run(args: string[]): Promise<number> {
   } else {
     log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
   }
-  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log, metrics);
+  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner), network: computeService.network } : null, log, metrics);
   computeService?.startPeriodicTasks(spawner.driver, (uuid, work) => compute.withInstance(uuid, work));
   daemon = new SpawnDaemon(
     { bus },
@@ -94,14 +95,7 @@ export async function run(args: string[]): Promise<number> {
   );
   daemon.start();
   const running = daemon;
-  const service = computeService;
-  const metricsServer = metrics
-    ? await serveMetrics(config, metrics, {
-        broker: async () => running.checkBrokers(),
-        libvirt: async () => void (await spawner.connection.hostname()),
-        ...(service ? { conductor: async () => service.checkConductor() } : {}),
-      }, log.child('metrics'))
-    : null;
+  const metricsServer = metrics ? await serveMetrics(config, metrics, daemonProbes({ bus: daemon, libvirt: spawner.connection, conductor: computeService }), log.child('metrics')) : null;
   systemd.watchStatus(() => daemonStatus(running, registered), 1000);
   // The metadata API listens already; the service registration, when there is one, is part of being ready.
   Promise.all([daemon.ready(), computeService?.ready()]).then(

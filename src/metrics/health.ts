@@ -75,3 +75,20 @@ export class Health {
     }
   }
 }
+
+/**
+ * The daemon's probes: its broker connections are up, libvirt answers a call (its hostname), and, with a
+ * control plane, nova-conductor answered the service's last call.
+ */
+export function daemonProbes(parts: {
+  bus: { checkBrokers(): void };
+  libvirt: { hostname(): Promise<string> };
+  conductor: { checkConductor(): void } | null;
+}): Record<string, HealthProbe> {
+  const { bus, libvirt, conductor } = parts;
+  return {
+    broker: async () => bus.checkBrokers(),
+    libvirt: async () => void (await libvirt.hostname()),
+    ...(conductor ? { conductor: async () => conductor.checkConductor() } : {}),
+  };
+}
