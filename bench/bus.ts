@@ -25,7 +25,7 @@ import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { Hypervisor } from '@unraid/libvirt';
 import type { CreatePhase } from '../src/bus/instance-create-payload.js';
 import { Notifier, type NotificationPublisher } from '../src/bus/notifier.js';
-import { declareTopology, fanoutQueueName, notificationTopology, rpcTopology } from '../src/bus/topology.js';
+import { deadLetterTopology, declareTopology, fanoutQueueName, notificationTopology, rpcTopology } from '../src/bus/topology.js';
 import { buildImage } from '../src/configdrive/make-drive.js';
 import type { DiskImage } from '../src/disk-image.js';
 import { buildInstanceMetadata, toDriveTree } from '../src/metadata/instance-metadata.js';
@@ -389,6 +389,7 @@ async function floorSpawns(vhost: TestVhost, root: string, counts: SpawnCounts):
     const publisher = await client.createConfirmChannel();
     const queueMode = { quorum: false, durable: false, autoDelete: false };
     await declareTopology(consumer, rpcTopology({ controlExchange: 'nova', host, queueMode, fanoutQueue: fanoutQueueName(), maxAttempts: 1 }));
+    await declareTopology(consumer, deadLetterTopology(0));
     await declareTopology(consumer, notificationTopology({ controlExchange: 'nova', queueMode, routingKeys: ['versioned_notifications.info', 'versioned_notifications.error'] }));
     await consumer.prefetch(MAX_CONCURRENT_BUILDS);
     const publish = (key: string, body: Buffer): Promise<void> =>

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ConnectionLost } from './bus/connection-lost.js';
 import { EnvelopeError } from './bus/envelope-error.js';
 import { ConfigError, ConfigFileError } from './config/config-error.js';
 import { MalformedIsoError } from './configdrive/iso9660/index.js';
@@ -9,6 +10,7 @@ import { InvalidComputeRequest } from './nova/invalid-compute-request.js';
 import { IniParseError } from './config/ini.js';
 import { renderSample } from './config/render.js';
 import { checkConfig, checkConfigHelp } from './cli/check-config.js';
+import { deadLetters, deadLettersHelp } from './cli/dead-letters.js';
 import { drive, DriveExistsError, driveHelp } from './cli/drive.js';
 import { EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_OK, EX_SOFTWARE, EX_TEMPFAIL, EX_USAGE } from './cli/exit-codes.js';
 import { OperationFailed } from './compute/operation-failed.js';
@@ -25,6 +27,7 @@ const commands: Record<string, { help: string; command: Command }> = {
   'check-config': { help: checkConfigHelp, command: checkConfig },
   drive: { help: driveHelp, command: drive },
   spawn: { help: spawnHelp, command: spawn },
+  'dead-letters': { help: deadLettersHelp, command: deadLetters },
   'generate-sample': {
     help: 'usage: nova-spawnd generate-sample\n\nPrints etc/nova-spawnd.conf.sample: every option, its help and default.',
     command: () => {
@@ -41,6 +44,7 @@ Commands:
   check-config     print the effective configuration; exit 0 if valid, 78 if not
   drive            build a config drive from a spawn message, or list/read one (drive --help)
   spawn            run the spawn pipeline once for one message, without the bus (or --dry-run)
+  dead-letters     list the messages in the dead-letter queue, or replay them (dead-letters --help)
   generate-sample  print the sample configuration file
 
 nova-spawnd COMMAND --help describes a command. nova-spawnd --version prints ${VERSION}.`;
@@ -72,6 +76,8 @@ function exitCodeFor(error: unknown): number {
   if (CONFIG_ERRORS.some((type) => error instanceof type)) return EX_CONFIG;
   if (DATA_ERRORS.some((type) => error instanceof type)) return EX_DATAERR;
   if (error instanceof DriveExistsError) return EX_CANTCREAT;
+  // The broker could not be reached or went away: trying again later may work.
+  if (error instanceof ConnectionLost) return EX_TEMPFAIL;
   // A spawn that may work when retried (libvirt or Glance away) differs from one that never will.
   if (error instanceof OperationFailed) return error.transient ? EX_TEMPFAIL : EX_DATAERR;
   if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EX_NOINPUT;

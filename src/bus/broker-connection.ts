@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { BrokerMetrics } from '../metrics/metrics.js';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import type { BrokerOptions } from './bus-options.js';
+import { publishConfirmed } from './confirmed-publish.js';
 import { ConnectionLost } from './connection-lost.js';
 import type { BrokerAddress } from './transport-url.js';
 
@@ -79,22 +80,14 @@ export class BrokerConnection {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Publishes on the current connection and waits for the broker's confirm. */
+  /**
+   * Publishes on the current connection and waits for the broker's confirm (confirmed-publish.ts):
+   * PublishRefused when the broker nacked or returned it, ConnectionLost when the connection went first.
+   */
   async publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<void> {
     const session = this.current;
-    const operation = `publish to ${exchange === '' ? 'the default exchange' : exchange} (${routingKey})`;
-    if (!session) throw new ConnectionLost(operation, `not connected to the ${this.options.name} broker`);
-    await new Promise<void>((resolve, reject) => {
-      try {
-        session.publisher.publish(exchange, routingKey, body, properties, (error: unknown) =>
-          error ? reject(new ConnectionLost(operation, `not confirmed by the broker: ${String((error as Error)?.message ?? error)}`)) : resolve(),
-        );
-      } catch (error) {
-        // amqplib throws synchronously on a channel that has closed, RangeError on an oversized header table.
-        if (error instanceof RangeError) reject(error);
-        else reject(new ConnectionLost(operation, (error as Error).message));
-      }
-    });
+    if (!session) throw new ConnectionLost(`publish to ${exchange === '' ? 'the default exchange' : exchange} (${routingKey})`, `not connected to the ${this.options.name} broker`);
+    await publishConfirmed(session.publisher, exchange, routingKey, body, properties);
   }
 
   /** Stops reconnecting and closes the connection. */

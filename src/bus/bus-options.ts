@@ -44,6 +44,8 @@ export interface BusOptions {
   notifications: NotificationStreams;
   /** Where Glance is, for the legacy notifications' image_ref_url (glance.API().generate_image_url). */
   image: ImageEndpoint;
+  /** `[nova_spawnd] dead_letter_max_length`: the dead-letter queue's bound, 0 for none. */
+  deadLetterMaxLength: number;
 }
 
 /** One format's notifications: the drivers that publish them (none: the format is off) and the topics. */
@@ -125,5 +127,6 @@ export function readBusOptions(config: NovaConfig): BusOptions {
         region_name: config.glance.region_name,
       },
     },
+    deadLetterMaxLength: config.nova_spawnd.dead_letter_max_length,
   };
 }

@@ -25,15 +25,17 @@ import type { SpawnRequest } from '../nova/spawn-request.js';
 import { backoffDelay, sleep, type Backoff } from '../backoff.js';
 import { BoundedMap } from '../bounded-map.js';
 import { ConnectionLost } from './connection-lost.js';
+import type { DeadLetterWatch } from './dead-letter-watch.js';
 import type { PayloadSource } from './instance-create-payload.js';
 import { messageHints, NO_HINTS, type MessageHints } from './message-hints.js';
 import { MessageTooLarge } from './message-too-large.js';
+import { PublishRefused } from './publish-refused.js';
 import type { InstanceCreateEvent } from './notifier.js';
 import { decodeBody, type DecodedBody, type OsloMessage } from './oslo-envelope.js';
 import { deadLetterHeaders, notificationFault, rejectionFor, remoteFailure, type Rejection } from './rejection.js';
 import { rpcReplyBody } from './rpc-reply.js';
 import { operationOf } from './spawn-message.js';
-import { DEAD_LETTER_EXCHANGE, retryQueueName } from './topology.js';
+import { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, retryQueueName } from './topology.js';
 
 /** One message as the consumer sees it, with the channel it came on hidden behind ack/requeue. */
 export interface Delivery {
@@ -76,8 +78,10 @@ export interface SpawnConsumerDeps {
   queries?: Readonly<Record<string, (args: Record<string, unknown>) => Promise<unknown>>>;
   log: Logger;
   now?: () => Date;
-  /** Dead letters by reason; default none. */
-  metrics?: Pick<Metrics, 'deadLetter'>;
+  /** Dead letters by reason, and those refused; default none. */
+  metrics?: Pick<Metrics, 'deadLetter' | 'deadLetterRefused'>;
+  /** Told of each dead letter the broker confirmed (it measures the queue against its bound). */
+  deadLetterQueue?: Pick<DeadLetterWatch, 'added'>;
 }
 
 /**
@@ -91,6 +95,8 @@ const REQUEUE_PAUSE: Backoff = { initialMs: 2000, maxMs: 60_000, jitter: 0.2 };
 
 /** On a copy in a retry queue: how many attempts its spawn has made. */
 export const ATTEMPTS_HEADER = 'x-nova-spawnd-attempts';
+/** On a message replayed from the dead-letter queue: the dead letter's id (a message of its own, not a duplicate). */
+export const REPLAY_HEADER = 'x-nova-spawnd-replay-of';
 
 type StepKind = 'dead-letter' | 'retry' | 'notification' | 'reply';
 
@@ -237,8 +243,11 @@ export class SpawnConsumer {
 
   private parse(delivery: Delivery): Parsed {
     const attempt = attemptOf(delivery);
-    // A copy back from a retry queue is the same message at a later attempt: a message of its own.
-    const keyed = (key: string): string => (attempt === 1 ? key : `${key}@${attempt}`);
+    // A copy back from a retry queue is the same message at a later attempt, a replayed dead letter the same
+    // message once more: each a message of its own.
+    const replay = delivery.properties.headers?.[REPLAY_HEADER] as unknown;
+    const replayed = (key: string): string => (typeof replay === 'string' ? `${key}@replay:${replay}` : key);
+    const keyed = (key: string): string => replayed(attempt === 1 ? key : `${key}@${attempt}`);
     const bodyKey = (): string => keyed(`sha256:${createHash('sha256').update(delivery.body).digest('hex')}`);
     if (delivery.body.length > this.options.maxMessageBytes) {
       return { key: bodyKey(), attempt, senderKey: false, decoded: null, error: new MessageTooLarge(delivery.body.length, this.options.maxMessageBytes), hints: NO_HINTS };
@@ -269,7 +278,6 @@ export class SpawnConsumer {
       this.reject(fate, rejection, delivery, oslo, create ? { source, context: parsed.hints.context } : null);
       return 'settle';
     }
-    if (operation.kind === 'build') operation = { ...operation, redelivered: delivery.redelivered };
     const build = operation.kind === 'build' ? operation.request : null;
     if (build) Object.assign(fate.log, { instance: build.instance.uuid, ...requestLogContext(build.context) });
     const context = oslo?.context ?? { ...build!.context };
@@ -358,14 +366,16 @@ export class SpawnConsumer {
       kind: 'dead-letter',
       run: async () => {
         try {
-          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, copiedProperties(delivery, ours, true));
+          // Mandatory: with no queue bound (being re-declared, or deleted by hand) the broker returns it.
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, { ...copiedProperties(delivery, ours, true), mandatory: true });
         } catch (error) {
           // The sender's own headers made the table too large to encode: ours alone still say why.
           if (!(error instanceof RangeError)) throw error;
-          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, copiedProperties(delivery, ours, false));
+          await this.deps.publisher.publish(DEAD_LETTER_EXCHANGE, delivery.routingKey, delivery.body, { ...copiedProperties(delivery, ours, false), mandatory: true });
         }
         this.deps.metrics?.deadLetter(rejection.reason);
         this.deps.log.info(`dead-lettered to ${DEAD_LETTER_EXCHANGE}`, { ...fate.log, reason: rejection.reason });
+        void this.deps.deadLetterQueue?.added();
       },
     };
   }
@@ -430,7 +440,16 @@ export class SpawnConsumer {
           }
           if (step.kind === 'dead-letter' || step.kind === 'retry') {
             const delay = backoffDelay(REQUEUE_PAUSE, 1);
-            this.deps.log.error(`${step.kind} failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
+            if (step.kind === 'dead-letter' && error instanceof PublishRefused) {
+              // Never dropped: the message goes back to its queue and comes back here until there is room.
+              this.deps.metrics?.deadLetterRefused();
+              this.deps.log.warning(
+                `the broker refused the dead letter (${DEAD_LETTER_QUEUE} ${error.why === 'nacked' ? 'is full' : 'is not there'}): requeueing the message, tried again in ${delay} ms; make room with nova-spawnd dead-letters replay`,
+                fate.log,
+              );
+            } else {
+              this.deps.log.error(`${step.kind} failed (${(error as Error).message}): requeueing the message in ${delay} ms`, fate.log);
+            }
             await sleep(delay, this.stopping.signal);
             delivery.requeue();
             return;

@@ -19,7 +19,9 @@ import {
   type SpawnConsumerDeps,
   type SpawnConsumerOptions,
 } from './spawn-consumer.js';
-import { consumedQueues, declareTopology, fanoutQueueName, rpcTopology, type Topology } from './topology.js';
+import { declareDeadLetterQueue } from './dead-letter-queue.js';
+import { DeadLetterWatch } from './dead-letter-watch.js';
+import { consumedQueues, DEAD_LETTER_QUEUE, deadLetterTopology, declareTopology, fanoutQueueName, rpcTopology, type Topology } from './topology.js';
 
 export interface SpawnDaemonOptions {
   bus: BusOptions;
@@ -47,6 +49,8 @@ export class SpawnDaemon {
   private readonly consumer: SpawnConsumer;
   private readonly notifier: Notifier;
   private readonly topology: Topology;
+  private readonly deadLetters: Topology;
+  private readonly deadLetterWatch: DeadLetterWatch;
   /** Named once per process and kept across reconnects, as oslo's Consumer keeps it. */
   private readonly fanoutQueue: string;
   /** The consuming channel of the current connection and its consumer tags, for cancelling on stop. */
@@ -62,6 +66,8 @@ export class SpawnDaemon {
     const metrics = deps.metrics ?? NO_METRICS;
     this.fanoutQueue = fanoutQueueName();
     this.topology = rpcTopology({ controlExchange: bus.controlExchange, host: bus.host, queueMode: bus.queueMode, fanoutQueue: this.fanoutQueue, maxAttempts: deps.compute.maxAttempts });
+    this.deadLetters = deadLetterTopology(bus.deadLetterMaxLength);
+    this.deadLetterWatch = new DeadLetterWatch({ maxLength: bus.deadLetterMaxLength, depth: () => this.deadLetterDepth(), log: log.child('dead_letters'), metrics });
     const common = {
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -97,6 +103,7 @@ export class SpawnDaemon {
         notify: this.notifier.enabled ? (event) => this.notifier.instanceCreate(event) : null,
         log: log.child('consumer'),
         metrics,
+        deadLetterQueue: this.deadLetterWatch,
         ...(deps.now ? { now: deps.now } : {}),
       },
     );
@@ -106,6 +113,7 @@ export class SpawnDaemon {
   start(): void {
     this.rpc.start();
     this.notifications?.start();
+    this.deadLetterWatch.start();
   }
 
   /** Resolves once the daemon consumes (and, with a separate notification broker, can notify). */
@@ -142,6 +150,7 @@ export class SpawnDaemon {
    */
   async stop(timeoutMs: number | null): Promise<boolean> {
     this.stopping = true;
+    this.deadLetterWatch.stop();
     const log = this.deps.log;
     const consuming = this.consuming;
     this.consuming = null;
@@ -163,6 +172,19 @@ export class SpawnDaemon {
     return finished;
   }
 
+  /** The dead-letter queue's depth (a passive declare), null when not connected. */
+  private async deadLetterDepth(): Promise<number | null> {
+    const session = this.rpc.session;
+    if (!session) return null;
+    const channel = await session.model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(DEAD_LETTER_QUEUE)).messageCount;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   private async setup(session: BrokerSession, declareNotifications: boolean): Promise<void> {
     const channel = await session.model.createChannel();
     let open = true;
@@ -172,6 +194,8 @@ export class SpawnDaemon {
       if (!this.stopping) session.fail('consuming channel closed');
     });
     await declareTopology(channel, this.topology);
+    await declareDeadLetterQueue(session.model, this.deadLetters, this.deps.log);
+    void this.deadLetterWatch.measure(false);
     if (declareNotifications && this.notifier.enabled) await declareTopology(channel, this.notifier.topology());
     // Per consumer (RabbitMQ's basic.qos global=false; quorum queues support no other); the build slots, not
     // the prefetch, bound the builds across the three queues to max_concurrent_builds.

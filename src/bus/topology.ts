@@ -12,9 +12,31 @@ import { uniqueId } from './oslo-envelope.js';
 
 export const COMPUTE_TOPIC = 'compute';
 
-/** Where messages we cannot or will not process go, with headers naming why (dead-letter.ts). */
+/** Where messages we cannot or will not process go, with headers naming why (rejection.ts). */
 export const DEAD_LETTER_EXCHANGE = 'nova-spawnd.dead';
 export const DEAD_LETTER_QUEUE = 'nova-spawnd.dead';
+
+/**
+ * The dead-letter exchange and its one queue, shared by every host on the broker; bounded to `maxLength`
+ * messages (0: unbounded) with RabbitMQ's reject-publish overflow, so that a full queue nacks the next
+ * dead letter instead of dropping its oldest one. Declared apart (dead-letter-queue.ts): its arguments
+ * change with the bound, which RabbitMQ refuses on a queue that exists.
+ */
+export function deadLetterTopology(maxLength: number): Topology {
+  return {
+    exchanges: [{ name: DEAD_LETTER_EXCHANGE, type: 'fanout', durable: true, autoDelete: false }],
+    queues: [
+      {
+        name: DEAD_LETTER_QUEUE,
+        durable: true,
+        autoDelete: false,
+        arguments: maxLength > 0 ? { 'x-max-length': maxLength, 'x-overflow': 'reject-publish' } : {},
+        exchange: DEAD_LETTER_EXCHANGE,
+        routingKey: '',
+      },
+    ],
+  };
+}
 
 /**
  * Where a spawn that failed transiently waits out its backoff before attempt `attempt + 1`: a queue without
@@ -85,7 +107,7 @@ function controlExchange(name: string, mode: QueueMode): ExchangeDeclaration {
   return { name, type: 'topic', durable: mode.durable, autoDelete: mode.autoDelete };
 }
 
-/** The queues the consumer reads from, in the order oslo declares them, plus the dead-letter pair and the retry queues. */
+/** The queues the consumer reads from, in the order oslo declares them, plus the retry queues. */
 export function rpcTopology(options: RpcTopologyOptions): Topology {
   const { controlExchange: exchange, host, queueMode, fanoutQueue } = options;
   const hostQueue = `${COMPUTE_TOPIC}.${host}`;
@@ -102,7 +124,6 @@ export function rpcTopology(options: RpcTopologyOptions): Topology {
     exchanges: [
       controlExchange(exchange, queueMode),
       { name: fanoutExchange, type: 'fanout', durable: false, autoDelete: true },
-      { name: DEAD_LETTER_EXCHANGE, type: 'fanout', durable: true, autoDelete: false },
     ],
     queues: [
       topicQueue(COMPUTE_TOPIC),
@@ -115,7 +136,6 @@ export function rpcTopology(options: RpcTopologyOptions): Topology {
         exchange: fanoutExchange,
         routingKey: COMPUTE_TOPIC,
       },
-      { name: DEAD_LETTER_QUEUE, durable: true, autoDelete: false, arguments: {}, exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
       // As durable as the queue the messages go back to: a retry outlives a broker restart when its spawn would.
       ...Array.from({ length: options.maxAttempts - 1 }, (_, index) => ({
         name: retryQueueName(host, index + 1),
@@ -129,9 +149,9 @@ export function rpcTopology(options: RpcTopologyOptions): Topology {
   };
 }
 
-/** The queues the daemon consumes: every RPC queue of rpcTopology but the dead-letter and retry ones. */
+/** The queues the daemon consumes: every RPC queue of rpcTopology but the retry ones. */
 export function consumedQueues(topology: Topology): string[] {
-  return topology.queues.filter((queue) => queue.exchange !== null && queue.exchange !== DEAD_LETTER_EXCHANGE).map((queue) => queue.name);
+  return topology.queues.filter((queue) => queue.exchange !== null).map((queue) => queue.name);
 }
 
 /**

@@ -158,6 +158,7 @@ export interface NovaConfig {
     metrics_enabled: boolean;
     metrics_listen: string;
     metrics_listen_port: number;
+    dead_letter_max_length: number;
   };
 }
 
@@ -636,6 +637,11 @@ export const schema: Schema = {
       'IP address on which the metrics and health endpoint listens. Only the host itself by default: the metrics name instances and hosts.',
     ),
     metrics_listen_port: option(portType, 9779, 'Port on which the metrics and health endpoint listens.'),
+    dead_letter_max_length: option(
+      integerType({ min: 0 }),
+      10000,
+      'Most messages the dead-letter queue (nova-spawnd.dead, shared by every host on the broker) holds; 0 means no bound. A full queue refuses the next dead letter (RabbitMQ x-overflow reject-publish): that message stays in its compute queue, tried again every few seconds, and the daemon logs a warning and counts it (nova_spawnd_dead_letters_refused_total) until nova-spawnd dead-letters replay or list has made room. Every host should set the same value: the first to (re)connect with another one re-declares the queue when it is empty, and keeps it as it is otherwise.',
+    ),
   },
 };
 

@@ -25,6 +25,10 @@ export interface Metrics {
   step(step: BuildStep, seconds: number): void;
   /** A message went to the dead-letter queue for `reason` (RejectionReason). */
   deadLetter(reason: string): void;
+  /** The broker refused a dead letter (the queue full or gone): its message stays to be retried. */
+  deadLetterRefused(): void;
+  /** The dead-letter queue holds `messages`, as just measured. */
+  deadLetterQueueDepth(messages: number): void;
   /** The state of the broker connection named `connection`. */
   broker(connection: string): BrokerMetrics;
   /** nova-conductor answered a call of the service's heartbeat (or registration), or did not. */
@@ -44,6 +48,8 @@ export const NO_METRICS: Metrics = {
   buildStarted: () => () => undefined,
   step: () => undefined,
   deadLetter: () => undefined,
+  deadLetterRefused: () => undefined,
+  deadLetterQueueDepth: () => undefined,
   broker: () => noBroker,
   conductorAnswered: () => undefined,
   imageCache: () => undefined,

@@ -26,6 +26,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly inFlight: Gauge;
   private readonly steps: Histogram<'step'>;
   private readonly deadLetters: Counter<'reason'>;
+  private readonly deadLettersRefused: Counter;
+  private readonly deadLetterDepth: Gauge;
   private readonly brokerConnected: Gauge<'connection'>;
   private readonly brokerReconnects: Counter<'connection'>;
   private readonly conductorUp: Gauge | null = null;
@@ -59,6 +61,8 @@ export class PrometheusMetrics implements Metrics {
       registers,
     });
     this.deadLetters = new Counter({ name: 'nova_spawnd_dead_letters_total', help: 'Messages sent to the dead-letter queue, by reason.', labelNames: ['reason'], registers });
+    this.deadLettersRefused = new Counter({ name: 'nova_spawnd_dead_letters_refused_total', help: 'Dead letters the broker refused (the dead-letter queue full or gone): their messages are retried.', registers });
+    this.deadLetterDepth = new Gauge({ name: 'nova_spawnd_dead_letter_queue_messages', help: 'Messages in the dead-letter queue (shared by every host), as last measured.', registers });
     this.brokerConnected = new Gauge({ name: 'nova_spawnd_broker_connected', help: '1 while the broker connection is up and set up, else 0.', labelNames: ['connection'], registers });
     this.brokerReconnects = new Counter({ name: 'nova_spawnd_broker_reconnects_total', help: 'Broker connections re-established after one was lost.', labelNames: ['connection'], registers });
     if (options.controlPlane) {
@@ -101,6 +105,14 @@ export class PrometheusMetrics implements Metrics {
 
   deadLetter(reason: string): void {
     this.deadLetters.inc({ reason });
+  }
+
+  deadLetterRefused(): void {
+    this.deadLettersRefused.inc();
+  }
+
+  deadLetterQueueDepth(messages: number): void {
+    this.deadLetterDepth.set(messages);
   }
 
   broker(connection: string): BrokerMetrics {

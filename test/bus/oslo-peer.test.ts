@@ -171,9 +171,10 @@ describe.each([
       const [oslo, mine] = await Promise.all([listDeclarations(theirs.name), listDeclarations(ours.name)]);
       expect(oslo.queues.some((line) => /^compute_fanout_[0-9a-f]{32}\t/.test(line))).toBe(true);
       expect(normalised(mine)).toEqual(normalised(oslo));
-      // Ours in addition: the dead-letter exchange and its durable queue, and a retry queue for each attempt
-      // but the last (DEFAULT_SPAWN_RETRY), expiring back into compute.<host>, as durable as that queue.
-      expect(mine.queues).toContain('nova-spawnd.dead\ttrue\tfalse\tfalse\t[]\tclassic');
+      // Ours in addition: the dead-letter exchange and its durable queue, bounded (dead_letter_max_length,
+      // refusing what it has no room for), and a retry queue for each attempt but the last
+      // (DEFAULT_SPAWN_RETRY), expiring back into compute.<host>, as durable as that queue.
+      expect(mine.queues).toContain('nova-spawnd.dead\ttrue\tfalse\tfalse\t[{"x-max-length",10000},{"x-overflow","reject-publish"}]\tclassic');
       const durable = String(Boolean(rabbitOptions['amqp_durable_queues'] ?? rabbitOptions['rabbit_quorum_queue']));
       const retries = mine.queues.filter((line) => line.startsWith('nova-spawnd.retry.')).sort();
       expect(retries).toEqual(

@@ -154,7 +154,7 @@ describe('defaults', () => {
       ssl_cert_file: '',
       ssl_key_file: '',
     },
-    nova_spawnd: { metrics_enabled: true, metrics_listen: '127.0.0.1', metrics_listen_port: 9779 },
+    nova_spawnd: { metrics_enabled: true, metrics_listen: '127.0.0.1', metrics_listen_port: 9779, dead_letter_max_length: 10000 },
   };
 
   test.each(allOptions().map(({ section, name }) => [section, name]))('[%s] %s', (section, name) => {
