@@ -56,7 +56,7 @@ const state: State = {
 
 function callerNeeds(options: LoggingOptions, journal: boolean): (levelno: number) => boolean {
   if (journal || options.use_json) return () => true;
-  const uses = (format: string) => formatKeys(format).some((key) => CALLER_KEYS.includes(key));
+  const uses = (format: string) => CALLER_KEYS.some((key) => formatKeys(format).has(key));
   const always = [options.logging_context_format_string, options.logging_default_format_string, options.logging_exception_prefix].some(uses);
   const debug = always || uses(options.logging_debug_format_suffix);
   return (levelno) => always || (debug && levelno === LEVELS.DEBUG);

@@ -8,7 +8,7 @@ import { readSpawnMessage, spawnSourceOptions } from './spawn-source.js';
 export const spawnHelp = `usage: nova-spawnd spawn (--request FILE | --message FILE) [--dry-run] [--config-file FILE]... [--config-dir DIR]...
 
 Runs the spawn pipeline once, without the bus: image cache and disks, domain definition, config drive,
-start, exactly as the daemon does for a message. --message takes the raw body of a build_and_run_instance
+start, exactly as the daemon does for a message; on a terminal, an image download shows a progress bar. --message takes the raw body of a build_and_run_instance
 cast, --request our plain JSON request; FILE "-" is standard input. --dry-run creates nothing and prints
 the domain XML and the config drive's files.`;
 

@@ -30,7 +30,7 @@ export const RECORD_KEYS = [
 
 /** Checks a format option's keys against what a record offers: a bad format fails at start, not at each line. */
 export function checkFormat(format: string, keys: readonly string[] = RECORD_KEYS): void {
-  const unknown = formatKeys(format).filter((key) => !keys.includes(key));
+  const unknown = [...formatKeys(format)].filter((key) => !keys.includes(key));
   if (unknown.length > 0) throw new FormatStringError(`unknown key ${unknown.map((key) => `%(${key})s`).join(', ')}; known: ${keys.join(', ')}`);
 }
 
@@ -49,11 +49,17 @@ function isoTime(created: number): string {
   return `${strftime('%Y-%m-%dT%H:%M:%S', date)}.${pad(date.getMilliseconds(), 3)}000${zone}`;
 }
 
-/** The attributes Python's LogRecord has (with oslo's project and version), before context and formatting. */
-export function recordAttributes(record: LogRecord, options: Pick<FormatOptions, 'log_date_format'>): Record<string, PyValue> {
+/** socket.gethostname(), once, as JSONFormatter takes it when it is made. */
+const HOSTNAME = os.hostname();
+
+/**
+ * The attributes Python's LogRecord has (with oslo's project and version), before context and formatting.
+ * `isotime` costs a second strftime: only when a format asks for it.
+ */
+export function recordAttributes(record: LogRecord, options: Pick<FormatOptions, 'log_date_format'>, isotime = true): Record<string, PyValue> {
   const caller = record.caller ?? UNKNOWN_CALLER;
   const file = basename(caller.pathname);
-  return {
+  const attributes: Record<string, PyValue> = {
     name: record.name,
     msg: record.msg,
     levelname: record.levelname,
@@ -72,10 +78,11 @@ export function recordAttributes(record: LogRecord, options: Pick<FormatOptions,
     process: record.process,
     project: PROJECT,
     version: VERSION,
-    hostname: os.hostname(),
+    hostname: HOSTNAME,
     asctime: strftime(options.log_date_format, new Date(record.created)),
-    isotime: isoTime(record.created),
   };
+  if (isotime) attributes['isotime'] = isoTime(record.created);
+  return attributes;
 }
 
 /** ContextFormatter's `[instance: <uuid>] `: from the line's instance, else the context's resource_uuid. */
@@ -92,7 +99,11 @@ function replaceFalseValue(values: Record<string, PyValue>): Record<string, PyVa
 /** ContextFormatter.format: one line, or several when an error's stack follows. */
 export function formatRecord(record: LogRecord, options: FormatOptions): string {
   const split = splitContext(record.context);
-  const values: Record<string, PyValue> = { ...split.extra, ...recordAttributes(record, options), ...split.request };
+  const isotime = [options.logging_context_format_string, options.logging_default_format_string, options.logging_debug_format_suffix, options.logging_exception_prefix].some((format) =>
+    formatKeys(format).has('isotime'),
+  );
+  // Assigned, not spread: V8 takes some 100 us to spread these three into one object.
+  const values: Record<string, PyValue> = Object.assign({}, split.extra, recordAttributes(record, options, isotime), split.request);
   values['instance'] = instanceExtra(split, options);
   // Absent, not None: a context's None prints as None (`[None req-...]`), as in Nova's logs.
   for (const key of ['color', 'user_identity', 'resource', 'user_name', 'project_name', 'global_request_id']) if (values[key] === undefined) values[key] = '';

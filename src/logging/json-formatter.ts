@@ -8,7 +8,7 @@ import { LEVELS, errorSummary, errorTraceback, splitContext, type LogRecord } fr
 
 export function formatJson(record: LogRecord, options: Pick<FormatOptions, 'log_date_format'>): string {
   const { request, extra, instance } = splitContext(record.context);
-  const attributes = recordAttributes(record, options);
+  const attributes = recordAttributes(record, options, false);
   // Nova passes a uuid alone as instance_uuid=.
   const withInstance = instance === null ? extra : { ...extra, instance_uuid: instance };
   return JSON.stringify({

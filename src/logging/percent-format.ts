@@ -58,9 +58,13 @@ function parse(format: string): Token[] {
   return tokens;
 }
 
+const keysOf = new Map<string, ReadonlySet<string>>();
+
 /** The names a format uses, so that a configured format can be checked against what a record offers. */
-export function formatKeys(format: string): string[] {
-  return parse(format).flatMap((token) => (typeof token === 'string' ? [] : [token.key]));
+export function formatKeys(format: string): ReadonlySet<string> {
+  let keys = keysOf.get(format);
+  if (!keys) keysOf.set(format, (keys = new Set(parse(format).flatMap((token) => (typeof token === 'string' ? [] : [token.key])))));
+  return keys;
 }
 
 /** str(value) in Python. */

@@ -74,7 +74,8 @@ export function splitContext(context: LogContext): SplitContext {
   let instance: string | null = null;
   let request: Record<string, PyValue> | null = null;
   const extra: Record<string, PyValue> = {};
-  for (const [key, value] of Object.entries(context)) {
+  for (const key in context) {
+    const value = context[key];
     if (value === undefined) continue;
     if (key === INSTANCE_KEY && typeof value === 'string') instance = value;
     else if (REQUEST_CONTEXT.has(key)) (request ??= {})[key] = value;
