@@ -80,8 +80,12 @@ export async function gatherPortAnswers(client: NeutronReads, extensions: Extens
 export type NwInfoRequest =
   /** allocate_for_instance: the networks and ports it processed, in request order. */
   | { kind: 'allocated'; networks: readonly NeutronNetwork[]; portIds: readonly string[]; preexistingPortIds: readonly string[] }
-  /** _heal_instance_info_cache and the like: the cache's ports; force: Neutron's ports for the instance. */
-  | { kind: 'refresh'; force: boolean }
+  /**
+   * _heal_instance_info_cache and the like: the cache's ports; force: Neutron's ports for the instance.
+   * preexistingPortIds: ports known to be the user's besides the cache's (_build_network_info_model's
+   * preexisting_port_ids), e.g. a retried build's requested ports.
+   */
+  | { kind: 'refresh'; force: boolean; preexistingPortIds?: readonly string[] }
   /** network-changed for one port: that VIF of the cache rebuilt, added or dropped. */
   | { kind: 'port'; portId: string };
 
@@ -99,7 +103,7 @@ export async function buildInstanceNwInfo(
 ): Promise<JsonValue[]> {
   const current = await client.listPorts([['tenant_id', instance.project_id], ['device_id', instance.uuid]]);
   const byId = new Map(current.map((port) => [port.id, port]));
-  const preexisting = [...new Set([...(request.kind === 'allocated' ? request.preexistingPortIds : []), ...preexistingPortIds(instance)])];
+  const preexisting = [...new Set([...(request.kind === 'port' ? [] : (request.preexistingPortIds ?? [])), ...preexistingPortIds(instance)])];
   const cached = instance.network_info;
   const vifOf = async (port: NeutronPort, networks: readonly NeutronNetwork[]) =>
     buildVif(await gatherPortAnswers(client, extensions, port), networks, preexisting, options) as unknown as JsonValue;

@@ -113,15 +113,19 @@ export class NetworkAPI {
 
   /**
    * get_instance_nw_info: the cache's ports rebuilt from Neutron (`forceRefresh`: Neutron's ports for the
-   * instance instead), or only one port's VIF (`refreshVifId`, for network-changed).
+   * instance instead), or only one port's VIF (`refreshVifId`, for network-changed). `preexistingPortIds`:
+   * ports to keep as the user's (preserve_on_delete) besides the cache's, e.g. a retried build's requested ports.
    */
   async getInstanceNwInfo(
     context: NetworkContext,
     instance: NetworkInstance,
-    refresh: { refreshVifId?: string; forceRefresh?: boolean } = {},
+    refresh: { refreshVifId?: string; forceRefresh?: boolean; preexistingPortIds?: readonly string[] } = {},
   ): Promise<NetworkInfo> {
     const calls = this.calls(context);
-    const request = refresh.refreshVifId !== undefined ? { kind: 'port' as const, portId: refresh.refreshVifId } : { kind: 'refresh' as const, force: refresh.forceRefresh ?? false };
+    const request =
+      refresh.refreshVifId !== undefined
+        ? { kind: 'port' as const, portId: refresh.refreshVifId }
+        : { kind: 'refresh' as const, force: refresh.forceRefresh ?? false, preexistingPortIds: refresh.preexistingPortIds ?? [] };
     return networkInfoOf(await buildInstanceNwInfo(calls.admin, this.extensions, instance, calls.model, request));
   }
 

@@ -124,9 +124,9 @@ test('a requested network with a fixed IP and a user port: created and bound to 
   const cached = { ...instance, network_info: JSON.parse(info.json) as Record<string, JsonValue>[] };
   expect((await api.getInstanceNwInfo(context, cached)).json).toBe(info.json);
   expect((await api.getInstanceNwInfo(context, cached, { refreshVifId: mine })).json).toBe(info.json);
-  expect((await api.getInstanceNwInfo(context, { ...instance, network_info: [] }, { forceRefresh: true })).vifs.map((vif) => vif.id).sort()).toEqual(
-    [created.id, mine].sort(),
-  );
+  // A forced refresh without a cache (a retried build): Neutron's ports, the user's one named.
+  const forced = await api.getInstanceNwInfo(context, { ...instance, network_info: [] }, { forceRefresh: true, preexistingPortIds: [mine] });
+  expect(forced.vifs.map((vif) => [vif.id, vif.preserve_on_delete]).sort()).toEqual([[created.id, false], [mine, true]].sort());
 
   // Released: the port created for the instance deleted, the user's unbound and kept.
   await api.deallocateForInstance(context, cached);
