@@ -201,7 +201,8 @@ export class NeutronClient {
   /** get_client(context): the user's token and catalog. Refused when the context has no token (Nova's Unauthorized). */
   asUser(user: UserCredentials): NeutronCalls {
     if (user.auth_token === null) {
-      throw new ServiceCallFailed('Neutron', 'neutron', null, null, 'the request context has no user token to call Neutron with');
+      // Nova's Unauthorized: no call is made, and the same context will never have a token (not retryable).
+      throw new ServiceCallFailed('a call as the user', 'neutron', 401, 'Unauthorized', 'the request context has no user token to call Neutron with');
     }
     return new NeutronCalls(new Adapter(userTokenSource(user.auth_token, user.service_catalog), 'neutron', this.options), requestId(user));
   }

@@ -64,6 +64,9 @@ test('a refusal names the call and the status; no user token is refused before a
   expect((failure as Error).message).toBe('[neutron] GET /v2.0/ports: HTTP 401 NotAuthorized: token expired');
   expect((failure as Error).message).not.toContain('user-token');
   expect(seen).toHaveLength(1);
-  await expect(neutron({ endpoint_override: url }).instanceSecurityGroups({ auth_token: null, service_catalog: [] }, INSTANCE)).rejects.toThrow(/no user token/);
+  await expect(neutron({ endpoint_override: url }).instanceSecurityGroups({ auth_token: null, service_catalog: [] }, INSTANCE)).rejects.toMatchObject({
+    message: expect.stringMatching(/no user token/),
+    retryable: false,
+  });
   expect(seen).toHaveLength(1);
 });
