@@ -6,12 +6,13 @@
  *
  * The daemon comes from this checkout (dist/ and node_modules, read-only) or, with
  * NOVA_SPAWND_TEST_INSTALLED=1, from the package installed on this machine (/usr/bin/nova-spawnd and the
- * unit, sysusers.d and tmpfiles.d files where the package puts them). Node is the host's, bind-mounted.
+ * unit, sysusers.d and tmpfiles.d files where the package puts them; NOVA_SPAWND_TEST_INSTALLED=DIR: a .deb
+ * unpacked in DIR with dpkg-deb -x). Node is the host's, bind-mounted.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '../bus/helpers/rabbit.js';
 
@@ -49,28 +50,38 @@ export function checkoutInstallation(): Installation {
   };
 }
 
-/** The Debian package installed on this machine: its files where Debian puts a package's. */
-export function packageInstallation(): Installation {
+/**
+ * The Debian package installed on this machine: its files where Debian puts a package's. `root`: where its
+ * tree is on the host ("/" once installed; a directory where `dpkg-deb -x` unpacked it, to try a .deb
+ * without installing it); inside the container it is at its installed paths.
+ */
+export function packageInstallation(root = '/'): Installation {
   const command = '/usr/bin/nova-spawnd';
-  const cli = realpathSync(command);
-  // The package's tree: the directory above the CLI that holds its node_modules.
+  const onHost = (path: string) => join(root, path);
+  if (!existsSync(onHost(command))) throw new Error(`${onHost(command)} is missing: install the nova-spawnd package first (NOVA_SPAWND_TEST_INSTALLED=1)`);
+  // /usr/bin/nova-spawnd links to the CLI in the package's tree, the directory above it that holds node_modules.
+  const cli = resolve(dirname(command), readlinkSync(onHost(command)));
   let tree = dirname(cli);
-  while (!existsSync(join(tree, 'node_modules'))) {
-    if (tree === '/') throw new Error(`no node_modules above ${cli}: is the nova-spawnd package installed?`);
+  while (!existsSync(join(onHost(tree), 'node_modules'))) {
+    if (tree === '/') throw new Error(`no node_modules above ${cli} in ${root}`);
     tree = dirname(tree);
   }
-  const first = (...paths: string[]) => paths.find((path) => existsSync(path)) ?? paths[0]!;
+  const unit = ['/lib/systemd/system/nova-spawnd.service', '/usr/lib/systemd/system/nova-spawnd.service'].map(onHost).find((path) => existsSync(path));
+  if (!unit) throw new Error(`no nova-spawnd.service under ${root}lib/systemd/system or ${root}usr/lib/systemd/system`);
   return {
-    binds: [[tree, tree]],
+    binds: [[onHost(tree), tree]],
     links: [[command, cli]],
-    unit: first('/lib/systemd/system/nova-spawnd.service', '/usr/lib/systemd/system/nova-spawnd.service'),
-    sysusers: '/usr/lib/sysusers.d/nova-spawnd.conf',
-    tmpfiles: '/usr/lib/tmpfiles.d/nova-spawnd.conf',
+    unit,
+    sysusers: onHost('/usr/lib/sysusers.d/nova-spawnd.conf'),
+    tmpfiles: onHost('/usr/lib/tmpfiles.d/nova-spawnd.conf'),
   };
 }
 
+/** NOVA_SPAWND_TEST_INSTALLED: unset, the checkout; 1, the installed package; a directory, a .deb unpacked there. */
 export function installationUnderTest(): Installation {
-  return process.env['NOVA_SPAWND_TEST_INSTALLED'] === '1' ? packageInstallation() : checkoutInstallation();
+  const installed = process.env['NOVA_SPAWND_TEST_INSTALLED'];
+  if (!installed) return checkoutInstallation();
+  return packageInstallation(installed === '1' ? '/' : installed);
 }
 
 export interface JournalEntry {
