@@ -1,7 +1,9 @@
 /**
- * The Debian package: scripts/package builds it, dpkg installs it on this machine, the command on PATH runs
- * from it (check-config on the installed conffile, a spawn on libvirt's test driver), and a purge leaves
- * nothing behind but what the package decided to keep (the nova user, as Debian keeps system users).
+ * The Debian package: scripts/package builds it; dpkg installs it on this machine, where the command on PATH
+ * runs from it (check-config on the installed conffile, a spawn on libvirt's test driver) and a purge leaves
+ * nothing behind but the guests' disks and the nova user (Debian keeps system users); then, under a real
+ * systemd (a container), its maintainer scripts enable the unit without starting it, an upgrade restarts the
+ * running daemon and keeps the edited conffile, and a purge stops it and removes its state.
  * The machine is shared: the test refuses to touch a nova-spawnd an operator installed, and afterAll purges
  * the package and removes the users and groups it created, whether the tests passed or not.
  */
@@ -10,8 +12,11 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import os from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, VERSION } from '../../src/version.js';
+import { createVhost, eventually, type TestVhost } from '../bus/helpers/rabbit.js';
 import { seedImage } from '../compute/seed-image.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { documentedExample } from '../nova/plain-requests.js';
+import { systemdRoot, SystemdContainer } from '../systemd/container.js';
 
 const PACKAGE = 'nova-spawnd';
 const UNIT_WANTS = '/etc/systemd/system/multi-user.target.wants/nova-spawnd.service';
@@ -186,16 +191,6 @@ test('dpkg -i installs it: nova-spawnd on PATH, check-config on the conffile, a 
   }
 });
 
-test("an operator's edit of the conffile survives reinstalling the package", () => {
-  const conffile = '/etc/nova/nova-spawnd.conf';
-  const edited = `${readFileSync(conffile, 'utf8')}\n[DEFAULT]\nhost = edited-by-the-operator\n`;
-  writeFileSync(conffile, edited);
-  const reinstalled = dpkg(['-i', deb]);
-  expect(reinstalled.status).toBe(0);
-  expect(readFileSync(conffile, 'utf8')).toBe(edited);
-  expect(run('nova-spawnd', ['check-config'], { PATH: STANDARD_PATH }).stdout).toMatch(/^host = edited-by-the-operator$/m);
-});
-
 test("dpkg --purge removes its files, its state and logs and the unit's enablement; keeps the guests and the nova user", () => {
   expect(pathsNew.length).toBeGreaterThan(100);
   expect(pathsNew).toEqual(expect.arrayContaining(['/usr/bin/nova-spawnd', '/usr/lib/nova-spawnd', '/etc/nova/nova-spawnd.conf']));
@@ -219,9 +214,78 @@ test("dpkg --purge removes its files, its state and logs and the unit's enableme
   rmSync(guest, { recursive: true });
 });
 
-test('with no guest left, a purge removes the instances directory it made too', () => {
-  expect(dpkg(['-i', deb]).status).toBe(0);
-  expect(exists('/var/lib/nova/instances')).toBe(true);
-  expect(dpkg(['--purge', PACKAGE]).status).toBe(0);
-  expect(exists('/var/lib/nova/instances')).toBe(before.varLibNova);
+/**
+ * The package's maintainer scripts under a real systemd: dpkg inside a container booted from
+ * scripts/systemd-container's Debian root (throw-away overlay), as on a node. That root has no nodejs package
+ * (node is the host's, bind-mounted) and no libvirt-clients (virsh: the compute node's facts in control-plane
+ * mode only), so dpkg is told to ignore those two dependencies and no other.
+ */
+describe('the package under a real systemd', () => {
+  let container: SystemdContainer;
+  let vhost: TestVhost;
+  const inContainer = '/srv/deb';
+  const show = () => container.show('nova-spawnd.service', ['LoadState', 'ActiveState', 'SubState', 'StatusText', 'MainPID', 'UnitFileState']);
+  const containerDpkg = (args: string[]) => container.run(['dpkg', '--ignore-depends=nodejs,libvirt-clients', ...args]);
+
+  beforeAll(async () => {
+    const root = await systemdRoot();
+    vhost = await createVhost('package');
+    container = await SystemdContainer.boot(root, `nova-spawnd-package-${process.pid}`, [
+      ['/usr/bin/node', '/usr/bin/node'],
+      [outputDir, inContainer],
+    ]);
+  }, 600_000);
+
+  afterAll(async () => {
+    await container?.stop();
+    await vhost?.remove();
+  });
+
+  it('installs enabled and not started; started, it is active and runs from /usr/bin; an upgrade restarts it; purge stops it and leaves nothing', async () => {
+    await containerDpkg(['-i', join(inContainer, deb.slice(outputDir.length + 1))]);
+    expect(await show()).toMatchObject({ LoadState: 'loaded', UnitFileState: 'enabled', ActiveState: 'inactive' });
+    expect((await container.run(['id', '-nG', 'nova'])).stdout.trim().split(/\s+/)).toEqual(expect.arrayContaining(['nova', 'libvirt']));
+    expect((await container.run(['stat', '-c', '%U:%G %a', '/etc/nova/nova-spawnd.conf'])).stdout.trim()).toBe('root:nova 640');
+
+    // The operator names the cloud (here: the host's broker; the container shares the host's network, so ports
+    // of its own), then starts it. Type=notify: start returns once the daemon said READY=1.
+    const config = [
+      '[DEFAULT]',
+      `host = package-test-${process.pid}`,
+      `transport_url = ${vhost.url}`,
+      'metadata_listen = 127.0.0.1',
+      `metadata_listen_port = ${await closedPort()}`,
+      '[nova_spawnd]',
+      `metrics_listen_port = ${await closedPort()}`,
+      '[libvirt]',
+      'virt_type = qemu',
+      'connection_uri = test:///default',
+      '',
+    ].join('\n');
+    await container.writeFile('/etc/nova/nova-spawnd.conf', config, '0640', 'root:nova');
+    await container.run(['systemctl', 'start', 'nova-spawnd.service']);
+    const started = await show();
+    expect(started).toMatchObject({ ActiveState: 'active', SubState: 'running' });
+    expect(started['StatusText']).toMatch(/consuming/);
+    expect((await container.run(['cat', `/proc/${started['MainPID']}/cmdline`])).stdout.split('\0')).toEqual(
+      expect.arrayContaining(['/usr/bin/nova-spawnd', 'run']),
+    );
+
+    // Reinstalling is an upgrade to dpkg: postinst try-restarts a running daemon, and keeps the edited conffile.
+    await containerDpkg(['-i', join(inContainer, deb.slice(outputDir.length + 1))]);
+    const restarted = await eventually('the daemon to be restarted', async () => {
+      const state = await show();
+      return state['ActiveState'] === 'active' && state['MainPID'] !== started['MainPID'] && state['MainPID'] !== '0' ? state : undefined;
+    });
+    expect(restarted['StatusText']).toMatch(/consuming/);
+    expect((await container.run(['cat', '/etc/nova/nova-spawnd.conf'])).stdout).toBe(config);
+
+    // StateDirectory= and LogsDirectory= exist now that the unit ran: purge takes them too.
+    expect((await container.run(['ls', '-d', '/var/lib/nova-spawnd', '/var/log/nova-spawnd'])).code).toBe(0);
+    await containerDpkg(['--purge', 'nova-spawnd']);
+    expect(await show()).toMatchObject({ LoadState: 'not-found', ActiveState: 'inactive' });
+    // /var/lib/nova too, which tmpfiles made: empty, it goes (a guest's disks there keep it, see above).
+    const left = await container.run(['sh', '-c', `for p in ${[...STATE_PATHS, '/var/lib/nova', '/usr/lib/nova-spawnd', '/usr/bin/nova-spawnd', '/etc/nova/nova-spawnd.conf', '/lib/systemd/system/nova-spawnd.service'].join(' ')}; do [ -e "$p" ] || [ -L "$p" ] && echo "$p"; done; true`]);
+    expect(left.stdout).toBe('');
+  }, 120_000);
 });
