@@ -3,7 +3,8 @@
  * scripts/control-plane: the daemon registers as nova-compute and `openstack compute service list` shows it
  * up; `openstack hypervisor show` (which asks the compute for its uptime over RPC) shows libvirt's CPUs and
  * memory; placement holds the provider with Nova's inventory; stopped, the service goes down within the
- * control plane's service_down_time; started again, it is up under the same id.
+ * control plane's service_down_time; started again, it is up under the same id. Under systemd (a notify
+ * socket the test binds as NOTIFY_SOCKET) it says READY=1 only once registered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createSocket, type UnixDgramSocket } from 'unix-dgram';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { cli } from './run-cli.js';
@@ -48,11 +50,20 @@ async function listedService(): Promise<ListedService | undefined> {
   return services.find((service) => service.Binary === 'nova-compute');
 }
 
-function startDaemon(): { daemon: ChildProcess; stderr: () => string } {
-  const daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env: { ...process.env, NODE_OPTIONS: '' } });
+function startDaemon(notifySocket?: string): { daemon: ChildProcess; stderr: () => string } {
+  const env = { ...process.env, NODE_OPTIONS: '', ...(notifySocket ? { NOTIFY_SOCKET: notifySocket } : {}) };
+  const daemon = spawn(process.execPath, [cli, 'run', '--config-file', config], { env });
   let stderr = '';
   daemon.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   return { daemon, stderr: () => stderr };
+}
+
+/** A notify socket as systemd's: what the daemon tells its service manager. */
+function notifySocket(path: string): { socket: UnixDgramSocket; received: string[] } {
+  const received: string[] = [];
+  const socket = createSocket('unix_dgram', (message) => received.push(message.toString()));
+  socket.bind(path);
+  return { socket, received };
 }
 
 async function stop(daemon: ChildProcess): Promise<number | null> {
@@ -62,10 +73,14 @@ async function stop(daemon: ChildProcess): Promise<number | null> {
 }
 
 test('registers, shows up with libvirt\'s resources and Nova\'s inventory in placement, goes down when stopped and up again', async () => {
-  const first = startDaemon();
+  const notify = notifySocket(join(dir, 'notify'));
+  const first = startDaemon(join(dir, 'notify'));
   let firstId: string;
   try {
     await eventually('registered', () => (first.stderr().includes('registered with the control plane') ? true : undefined), 60_000);
+    // Its STATUS is taken as READY=1 goes out: "registering" had READY=1 come too early.
+    const ready = await eventually('READY=1', () => notify.received.find((message) => message.startsWith('READY=1')), 10_000);
+    expect(ready).toBe('READY=1\nSTATUS=connected to the broker, consuming; 0 builds in flight; registered with the control plane');
     const up = await eventually('the service up', async () => {
       const service = await listedService();
       return service?.State === 'up' ? service : undefined;
@@ -94,6 +109,7 @@ test('registers, shows up with libvirt\'s resources and Nova\'s inventory in pla
     expect(traits.traits).toEqual(expect.arrayContaining(['COMPUTE_NODE', 'COMPUTE_IMAGE_TYPE_QCOW2']));
   } finally {
     expect(await stop(first.daemon)).toBe(0);
+    notify.socket.close();
   }
   // The control plane's service_down_time is 20 s.
   await eventually('the service down', async () => ((await listedService())?.State === 'down' ? true : undefined), 40_000, 1_000);
