@@ -276,7 +276,9 @@ function logFormatType(check: (format: string) => void): OsloType<string> {
       throw new InvalidOptionValue(`a %(key)s format string: ${(error as Error).message}`);
     }
   };
-  return { ...plain, parse: (raw) => (checked(raw), raw), check: checked };
+  // oslo-config-generator quotes a value with outer spaces, so that the file keeps them (instance_uuid_format's).
+  const format = (value: string): string => (value.trim() === value ? value : `"${value}"`);
+  return { ...plain, parse: (raw) => (checked(raw), raw), format, check: checked };
 }
 
 /** default_log_levels: a ListOpt of logger=LEVEL, each LEVEL one Python's logging knows. */

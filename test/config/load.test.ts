@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, ConfigFileError } from '../../src/config/config-error.js';
 import { IniParseError } from '../../src/config/ini.js';
 import { loadConfig } from '../../src/config/load.js';
+import { renderEffective } from '../../src/config/render.js';
 import { allOptions, type KsaAdapterOptions, type KsaAuthOptions, type NovaConfig } from '../../src/config/schema.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
@@ -348,6 +349,12 @@ describe('bad values name the file, line, section, option and value', () => {
     expect(problems).toEqual([
       expect.objectContaining({ section, option, value, reason: expect.stringMatching(reason), source: { file: join(dir, '0.conf'), line: 2 } }),
     ]);
+  });
+
+  test("a log format's outer spaces survive the round trip: quoted in the sample and check-config, as oslo quotes them", () => {
+    const loaded = load('[DEFAULT]\ninstance_uuid_format = "[instance: %(uuid)s] "\n');
+    expect(loaded.config.DEFAULT.instance_uuid_format).toBe('[instance: %(uuid)s] ');
+    expect(renderEffective(loaded.config)).toContain('\ninstance_uuid_format = "[instance: %(uuid)s] "\n');
   });
 
   test('every problem is reported at once, in file order', () => {
