@@ -87,7 +87,7 @@ export async function run(args: string[]): Promise<number> {
   } else {
     log.info('no [placement] credentials: running standalone, not registered with a Nova control plane');
   }
-  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner) } : null, log, metrics);
+  const compute = composeComputeManager(loaded, spawner, computeService ? { builder: computeService.builds(spawner.pipeline), lifecycle: computeService.lifecycle(spawner), network: computeService.network } : null, log, metrics);
   computeService?.startPeriodicTasks(spawner.driver, (uuid, work) => compute.withInstance(uuid, work));
   daemon = new SpawnDaemon(
     { bus },

@@ -59,6 +59,9 @@ import { isJsonObject } from '../nova/json-fields.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
+import { NetworkRequestRefused } from '../network/errors.js';
+import type { NetworkInfo } from '../network/network-api.js';
+import { InstanceNetwork } from './instance-network.js';
 import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, faultMessage, FAULT_MESSAGE_CHARS } from './instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from './operation-failed.js';
 import type { SpawnResult } from './spawn-result.js';
@@ -76,6 +79,8 @@ export interface NovaBuildDeps {
   placement: Pick<PlacementClient, 'deleteAllocations'>;
   /** The instance's security groups for its metadata, as the user sees them in Neutron. */
   neutron: Pick<NeutronClient, 'instanceSecurityGroups'>;
+  /** The instance's ports: allocated and bound before the spawn, released when the build fails. */
+  network: Pick<InstanceNetwork, 'allocate' | 'deallocate'>;
   nodes: Pick<ComputeNodeKeeper, 'update' | 'buildFailed' | 'buildSucceeded' | 'node'>;
   /** For a build stopped by a delete: its domain, if it got one, is destroyed and undefined. */
   connection: Pick<LibvirtConnection, 'removeDomain'>;
@@ -113,7 +118,11 @@ const TASK_STATE_REACHED: Readonly<Record<string, Reached>> = {
  * rescheduling: ImageUnacceptable, FlavorDiskTooSmall, ...). ImageNotFound too, where Nova reschedules: Glance
  * is the same for every host.
  */
-const REQUEST_FAULTS = new Set(['ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidComputeRequest', 'InvalidNetworkInfoError', 'InvalidAddressError']);
+const REQUEST_FAULTS = new Set([
+  'ImageUnacceptable', 'FlavorDiskSmallerThanImage', 'ImageNotFound', 'InvalidComputeRequest', 'InvalidNetworkInfoError', 'InvalidAddressError',
+  // "Failed to allocate the network(s), not rescheduling.": the VIFs never came up (vif_plugging_timeout).
+  'VirtualInterfaceCreateException',
+]);
 
 /** The Builder of a compute service of a control plane: Nova's build around `pipeline`. */
 export class NovaBuild implements Builder {
@@ -143,6 +152,8 @@ class Build {
   private eventStarted = false;
   /** The pipeline's spawn is under way: a failure now is the host's or the request's, not the conductor's. */
   private spawning = false;
+  /** The ports allocated for the instance, once they are (the spawn's VIFs); released if the build fails. */
+  private networkInfo: NetworkInfo | null = null;
 
   constructor(
     private readonly pipeline: Spawner,
@@ -166,6 +177,8 @@ class Build {
       if (failure instanceof OperationStopped) {
         this.deps.log.info(`build stopped: ${failure.reason}`, this.log);
         if (failure.deleted) await this.undefineQuietly();
+        // _do_build_and_run_instance on InstanceNotFound: the ports go too ("Instance disappeared during build").
+        if (failure.deleted) await this.deallocateQuietly();
       } else if (failure.transient && !this.attempt.last) {
         this.deps.log.warning(`build attempt failed, the instance stays ${String(this.instance?.get('task_state') ?? 'building')}: ${failure.message}`, this.log);
       } else {
@@ -193,6 +206,10 @@ class Build {
     const ec2Ids = this.ec2Ids();
     ec2Ids.catch(() => undefined);
     if (reached < Reached.Networking) await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
+    // _build_networks_for_instance: allocated while the next saves go on, as Nova's async allocation (a
+    // failure is the spawn's: PortBindingFailed may be this host's, and is rescheduled).
+    const allocating = this.allocateNetwork(reached >= Reached.Networking);
+    allocating.catch(() => undefined);
     if (reached < Reached.BlockDeviceMapping) {
       // _default_block_device_names names the root disk before block_device_mapping is saved.
       const named: Record<string, FieldValue> = {};
@@ -205,8 +222,15 @@ class Build {
     // Nova asks Neutron while the driver spawns (_create_configdrive), once the ports are the instance's:
     // a failure there is the spawn's.
     this.spawning = true;
+    this.networkInfo = await allocating;
+    // Saved with the build's next save (Nova's _allocate_network_async does not save it either).
+    this.instance.set('system_metadata', { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), network_allocated: 'True' });
     const securityGroups = await this.securityGroups();
-    const request: SpawnRequest = { ...this.request, security_groups: securityGroups, instance: { ...this.request.instance, ec2_ids: ids } };
+    const request: SpawnRequest = {
+      ...this.request,
+      security_groups: securityGroups,
+      instance: { ...this.request.instance, ec2_ids: ids, network_info: this.networkInfo.vifs },
+    };
     const result = await this.pipeline.spawn(request, this.attempt);
     this.spawning = false;
 
@@ -222,6 +246,29 @@ class Build {
     if (this.eventStarted) await this.book.eventFinish(BUILD_EVENT, null);
     deps.log.info(`instance ${reached === Reached.Active ? 'was ACTIVE already' : 'is ACTIVE'}`, { ...this.log, domain: result.domain });
     return result;
+  }
+
+  /**
+   * The instance's ports, allocated and bound to this host, the info cache saved (InstanceNetwork). A build
+   * that may have allocated them before (a retried or redelivered one past networking) reads them back.
+   * system_metadata network_allocated goes with the next save, as in Nova.
+   */
+  private async allocateNetwork(mayBeAllocated: boolean): Promise<NetworkInfo> {
+    const requested = InstanceNetwork.requested(this.cast.args);
+    const securityGroups = Array.isArray(this.cast.args['security_groups']) ? (this.cast.args['security_groups'] as unknown[]).filter((name): name is string => typeof name === 'string') : [];
+    return this.deps.network.allocate(this.book, this.instance, this.context, requested, securityGroups, mayBeAllocated);
+  }
+
+  /**
+   * _cleanup_allocated_networks: the ports this build allocated (or the user passed in) released, and
+   * system_metadata network_allocated False for the next save to carry; never throws.
+   */
+  private async deallocateQuietly(): Promise<void> {
+    if (this.instance === undefined) return;
+    await this.book.quietly('deallocate_for_instance', async () => {
+      await this.deps.network.deallocate(this.book, this.instance, this.context, InstanceNetwork.requested(this.cast.args), this.networkInfo?.json ?? null);
+      this.instance.set('system_metadata', { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), network_allocated: 'False' });
+    });
   }
 
   /**
@@ -313,6 +360,9 @@ class Build {
   private alternates(failure: OperationFailed): unknown[] | null {
     const cause = (failure.cause as { name?: unknown } | undefined)?.name;
     if (typeof cause === 'string' && REQUEST_FAULTS.has(cause)) return null;
+    // A port this host could not bind may bind on another (Nova reschedules PortBindingFailed); the other
+    // refusals (PortInUse, NetworkNotFound, ...) are the request's.
+    if (failure.cause instanceof NetworkRequestRefused && failure.cause.kind !== 'PortBindingFailed') return null;
     const filterProperties = this.cast.args['filter_properties'];
     const hostList = this.cast.args['host_list'];
     if (!isJsonObject(filterProperties) || !isJsonObject(filterProperties['retry'])) return null;
@@ -333,6 +383,8 @@ class Build {
     // retry.exc (traceback.format_exception's lines) is what the conductor logs; exc_reason its fault's text.
     const retry = { ...(filterProperties['retry'] as Record<string, unknown>), exc: [`${failure.stack ?? failure.message}\n`], exc_reason: reason };
     try {
+      // The libvirt driver's deallocate_networks_on_reschedule: the next host allocates and binds them again.
+      await this.deallocateQuietly();
       await this.save({ host: null, node: null, launched_on: null, task_state: 'scheduling' }, undefined);
       // Unclaimed before the cast, so that the conductor can claim the alternate host for the instance.
       await deps.placement.deleteAllocations(this.uuid);
@@ -373,6 +425,7 @@ class Build {
     const { deps, book } = this;
     deps.log.error(`build failed, the instance goes to ERROR: ${failure.message}`, this.log);
     await book.recordFault(failure);
+    await this.deallocateQuietly();
     if (this.instance !== undefined) {
       await book.quietly('Instance.save (ERROR)', async () => {
         try {

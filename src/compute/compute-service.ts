@@ -20,7 +20,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import { HostResourceReader } from '../resources/host-resources.js';
 import { PlacementReporter } from '../resources/placement-reporter.js';
 import type { LibvirtConnection } from '../virt/connection.js';
+import { NetworkAPI, networkApiOptions } from '../network/network-api.js';
 import { NovaBuild } from './build.js';
+import { InstanceNetwork } from './instance-network.js';
 import type { SpawnPipeline } from './spawn-pipeline.js';
 import type { Builder, Lifecycle } from './compute-manager.js';
 import { ComputeApi } from './compute-api.js';
@@ -52,6 +54,8 @@ export interface ComputeService {
   startPeriodicTasks(driver: InstanceDriver, perInstance: PerInstance): void;
   /** The health check's probe: throws saying why unless nova-conductor answered the service's last call. */
   checkConductor(): void;
+  /** The instances' ports through Neutron; network-changed refreshes their cache through it. */
+  readonly network: InstanceNetwork;
   stop(): Promise<void>;
 }
 
@@ -112,14 +116,23 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
   nodes.start();
   const periodic: PeriodicTask[] = [];
   const bookkeeping = { conductor, host: defaults.host, log: log.child('compute'), metrics: deps.metrics };
+  const neutron = new NeutronClient(config.neutron);
+  const network = new InstanceNetwork({
+    network: new NetworkAPI(neutron, { ...networkApiOptions(config), log: log.child('network') }),
+    conductor,
+    host: defaults.host,
+    log: log.child('network'),
+  });
   return {
     nodes,
+    network,
     builds: (pipeline) =>
       new NovaBuild(pipeline, {
         conductor,
         computeTask: new ComputeTaskApi(rpc),
         placement: placementClient,
-        neutron: new NeutronClient(config.neutron),
+        neutron,
+        network,
         nodes,
         connection: deps.connection,
         host: defaults.host,
@@ -133,6 +146,7 @@ export function startComputeService(config: NovaConfig, bus: BusOptions, deps: C
         driver,
         placement: placementClient,
         nodes,
+        network,
         shutdownTimeoutS: powerOff.shutdownTimeoutS,
         shutdownRetryIntervalS: powerOff.shutdownRetryIntervalS,
         ...(deps.notify ? { notify: deps.notify } : {}),

@@ -36,7 +36,8 @@ import { INSTANCE_PAYLOAD_JOINED, INSTANCE_PAYLOAD_READS } from '../nova/instanc
 import { INSTANCE_USAGE_READS } from '../nova/instance-usage.js';
 import { novaDateTime, WireObject } from '../nova/wire-object.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from './driver.js';
-import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, type BookkeepingDeps } from './instance-bookkeeping.js';
+import type { InstanceNetwork } from './instance-network.js';
+import { InstanceBookkeeping, remoteClass, OperationStopped, UnexpectedTaskState, type BookkeepingDeps } from './instance-bookkeeping.js';
 import type { OperationFailed } from './operation-failed.js';
 import { powerOffValues, type PowerOffTimes } from './local-lifecycle.js';
 import type { SpawnAttempt } from './spawner.js';
@@ -80,6 +81,8 @@ export interface NovaLifecycleDeps extends BookkeepingDeps, PowerOffTimes {
   placement: Pick<PlacementClient, 'deleteAllocations'>;
   /** Updated after a delete changed the usage, as _complete_deletion's _update_resource_tracker. */
   nodes: Pick<ComputeNodeKeeper, 'update'>;
+  /** The instance's ports released on delete (_try_deallocate_network). */
+  network: Pick<InstanceNetwork, 'deallocate' | 'readCache'>;
   /**
    * Called where Nova sends its notifications (versioned and legacy), given only when some are enabled
    * (without them nothing is loaded for a payload). A failure of it, or of
@@ -93,11 +96,13 @@ const ONLY_ATTEMPT: SpawnAttempt = { number: 1, last: true };
 
 /**
  * _shutdown_instance without its notifications, also what _cleanup_running_deleted_instances reaps with:
- * the domain and the instance's files gone (driver.destroy), then the network deallocated as far as Nova's
- * database holds it (VirtualInterface.delete_by_instance_uuid, which deallocate_for_instance ends with).
+ * the domain and the instance's files gone (driver.destroy), then the network deallocated: the instance's
+ * ports in Neutron (`releasePorts`, where the caller has them) and its rows in Nova's database
+ * (VirtualInterface.delete_by_instance_uuid, which deallocate_for_instance ends with).
  */
-export async function shutdownOnHost(driver: Pick<InstanceDriver, 'destroy'>, book: InstanceBookkeeping): Promise<void> {
+export async function shutdownOnHost(driver: Pick<InstanceDriver, 'destroy'>, book: InstanceBookkeeping, releasePorts?: () => Promise<void>): Promise<void> {
   await book.step('destroy', () => driver.destroy(book.uuid));
+  await releasePorts?.();
   await book.classAction('VirtualInterface', 'delete_by_instance_uuid', [book.uuid]);
 }
 
@@ -127,7 +132,15 @@ export class NovaLifecycle {
       deps.log.info('Terminating instance', book.log);
       await this.notify({ action: 'delete', phase: 'start', instance, context });
       await this.notify({ action: 'shutdown', phase: 'start', instance, context: elevated(context) });
-      await shutdownOnHost(deps.driver, book);
+      // _try_deallocate_network, from the cache as Nova's database holds it (the cast's instance need not
+      // carry it): the ports made for the instance deleted, those the user passed in unbound.
+      await shutdownOnHost(deps.driver, book, async () => {
+        const cache = await book.step('InstanceInfoCache.get_by_instance_uuid', () => deps.network.readCache(target)).catch((error: unknown) => {
+          if (remoteClass(error) === 'InstanceInfoCacheNotFound' || remoteClass(error) === 'InstanceNotFound') return null;
+          throw error;
+        });
+        await deps.network.deallocate(book, instance, context, null, cache);
+      });
       await this.notify({ action: 'shutdown', phase: 'end', instance, context: elevated(context) });
       let gone = await this.stoppedByDelete(() =>
         book.save(instance, { vm_state: 'deleted', task_state: null, power_state: POWER_STATE.NOSTATE, terminated_at: novaDateTime(this.now()) }),

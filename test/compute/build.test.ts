@@ -4,6 +4,9 @@
  * row and checks expected_task_state as Nova's database does), the pipeline, placement and libvirt. What a
  * real nova-conductor makes of the same calls is test/cli/build-control-plane.test.ts.
  */
+import { networkInfoOf, type NetworkInfo } from '../../src/network/network-api.js';
+import { NetworkRequestRefused } from '../../src/network/errors.js';
+import { VirtualInterfaceCreate } from '../../src/compute/spawn-pipeline.js';
 import { RpcCallError } from '../../src/bus/rpc-call-error.js';
 import { decodeBody, type OsloMessage } from '../../src/bus/oslo-envelope.js';
 import { BUILD_EVENT, NovaBuild, type NovaBuildDeps } from '../../src/compute/build.js';
@@ -134,7 +137,7 @@ beforeAll(async () => {
   lastHost = decodedCast(alone);
 }, 60_000);
 
-function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
+function setup(row: Row, computeTask?: NovaBuildDeps['computeTask'], allocated: () => Promise<NetworkInfo> = async () => networkInfoOf([])) {
   const conductor = new Conductor(row);
   const pipeline = new Pipeline();
   const deleted: string[] = [];
@@ -142,11 +145,16 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
   const nodes = { updates: 0, failed: 0, succeeded: 0 };
   const reschedules: BuildInstancesArgs[] = [];
   const neutronAsked: { token: string | null; uuid: string }[] = [];
+  const network: string[] = [];
   const build = new NovaBuild(pipeline, {
     conductor: new ConductorApi(conductor),
     computeTask: computeTask ?? { buildInstances: async (_context, args) => void reschedules.push(args) },
     placement: { deleteAllocations: async (consumer: string) => (deleted.push(consumer), true) },
     neutron: { instanceSecurityGroups: async (user, uuid) => (neutronAsked.push({ token: user.auth_token, uuid }), ['web-from-neutron']) },
+    network: {
+      allocate: async (_book, _instance, _context, _requested, _groups, mayBeAllocated) => (network.push(mayBeAllocated ? 'allocate (may be allocated)' : 'allocate'), allocated()),
+      deallocate: async () => void network.push('deallocate'),
+    },
     nodes: {
       node: null,
       update: async () => (nodes.updates++, null as never),
@@ -159,7 +167,7 @@ function setup(row: Row, computeTask?: NovaBuildDeps['computeTask']) {
     rootDeviceName: () => '/dev/vdz',
     now: () => new Date('2026-12-02T03:04:05.678Z'),
   });
-  return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, neutronAsked, build };
+  return { conductor, pipeline, deleted, undefined: undefined_, nodes, reschedules, neutronAsked, network, build };
 }
 
 /** The first delivery of a cast (not a retry, not redelivered): its instance is Nova's current one. */
@@ -180,7 +188,8 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
     'Instance.save {"task_state":"networking","vm_state":"building"} expected [null]',
     'Instance.save {"task_state":"block_device_mapping","vm_state":"building"}',
     'Instance.save {"task_state":"spawning","vm_state":"building"} expected ["block_device_mapping"]',
-    'Instance.save {"launched_at":"2026-12-02T03:04:05Z","power_state":1,"task_state":null,"vm_state":"active"} expected ["spawning"]',
+    // _allocate_network_async's network_allocated goes with the next save.
+    expect.stringMatching(/^Instance\.save \{"launched_at":"2026-12-02T03:04:05Z","power_state":1,"system_metadata":\{.*"network_allocated":"True"\},"task_state":null,"vm_state":"active"\} expected \["spawning"\]$/),
     'InstanceActionEvent.event_finish_with_failure',
   ]);
   expect(conductor.calls[0]!.kwargs).toEqual({ want_result: false, host: HOST });
@@ -251,7 +260,8 @@ test('a permanent failure: the fault with the reason, host cleared and ERROR, al
   await expect(build.build(cast.request, cast.build, { number: 1, last: false })).rejects.toBe(pipeline.failure);
   const fault = conductor.calls.find((call) => call.what === 'InstanceFault.create')!;
   expect(fault.changes).toMatchObject({ host: HOST, instance_uuid: INSTANCE_UUID, code: 500, message: 'ImageUnacceptable: image img-1: content is qcow2 but disk_format says raw' });
-  expect(conductor.story).toContain('Instance.save {"host":null,"launched_on":null,"node":null,"task_state":null,"vm_state":"error"}');
+  // _cleanup_allocated_networks: the ports released, network_allocated False with the ERROR save.
+  expect(conductor.story).toContainEqual(expect.stringMatching(/^Instance\.save \{"host":null,"launched_on":null,"node":null,"system_metadata":\{.*"network_allocated":"False"\},"task_state":null,"vm_state":"error"\}$/));
   expect(conductor.row).toEqual({ vm_state: 'error', task_state: null, host: null });
   expect(deleted).toEqual([INSTANCE_UUID]);
   expect(nodes.failed).toBe(1);
@@ -278,7 +288,8 @@ test("a failure of this host with an alternate left: rescheduled as Nova does, t
   expect((failure as BuildRescheduled).cause).toBe(pipeline.failure);
   // _nil_out_instance_obj_host_and_node, task_state scheduling, saved without expected_task_state.
   expect(conductor.story.slice(-2)).toEqual([
-    'Instance.save {"host":null,"launched_on":null,"node":null,"task_state":"scheduling"}',
+    // The ports released first (deallocate_networks_on_reschedule), network_allocated False.
+    expect.stringMatching(/^Instance\.save \{"host":null,"launched_on":null,"node":null,"system_metadata":\{.*"network_allocated":"False"\},"task_state":"scheduling"\}$/),
     'InstanceActionEvent.event_finish_with_failure',
   ]);
   expect(conductor.row).toEqual({ vm_state: 'building', task_state: 'scheduling', host: null });
@@ -388,4 +399,57 @@ test('a plain request (no cast) goes to the pipeline untouched, with no call to 
   expect(pipeline.requests).toEqual([FULL]);
   expect(conductor.calls).toEqual([]);
   expect(BUILD_EVENT).toBe('compute__do_build_and_run_instance');
+});
+
+describe('the network: allocated before the spawn, released when the build does not go on', () => {
+  const PORT_VIF = {
+    id: 'a1b2c3d4-0000-4000-8000-000000000001', address: 'fa:16:3e:00:00:01', type: 'bridge', devname: 'tapa1b2c3d4-00', vnic_type: 'normal', active: false,
+    details: {}, profile: {}, preserve_on_delete: false, delegate_create: true, meta: {},
+    network: { id: 'n1', bridge: 'brqn1', label: 'flat', meta: { should_create_bridge: true }, subnets: [] },
+  };
+
+  test("the pipeline gets the allocated VIFs; a first delivery allocates, a redelivery past networking may find them", async () => {
+    const { pipeline, network, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null }, undefined, async () => networkInfoOf([PORT_VIF]));
+    await build.build(cast.request, cast.build, FIRST);
+    expect(network).toEqual(['allocate']);
+    expect(pipeline.requests[0]!.instance.network_info.map((vif) => vif.id)).toEqual([PORT_VIF.id]);
+
+    const again = setup({ vm_state: 'building', task_state: 'spawning', host: HOST }, undefined, async () => networkInfoOf([PORT_VIF]));
+    await again.build.build(cast.request, cast.build, { number: 1, last: false, redelivered: true });
+    expect(again.network).toEqual(['allocate (may be allocated)']);
+  });
+
+  test.each([
+    ['a refusal of the request (PortInUse): ERROR, not rescheduled', new NetworkRequestRefused('PortInUse', 'Port p is still in use.'), 'error'],
+    ['a binding this host could not make (PortBindingFailed): rescheduled', new NetworkRequestRefused('PortBindingFailed', 'Binding failed for port p, please check neutron logs for more information.'), 'scheduling'],
+  ])('%s, the ports released', async (_label, refusal, outcome) => {
+    const { conductor, network, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null }, undefined, async () => {
+      throw new OperationFailed(INSTANCE_UUID, 'network', false, refusal.message, { cause: refusal });
+    });
+    await expect(build.build(cast.request, cast.build, { number: 1, last: false })).rejects.toBeInstanceOf(OperationFailed);
+    expect(network).toEqual(['allocate', 'deallocate']);
+    expect(conductor.row.task_state ?? conductor.row.vm_state).toBe(outcome);
+    expect(reschedules).toHaveLength(outcome === 'scheduling' ? 1 : 0);
+    if (outcome === 'error') expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({ message: refusal.message });
+  });
+
+  test('VIFs that never came up (vif_plugging_timeout): ERROR with the reason, not rescheduled, the ports released', async () => {
+    const { conductor, pipeline, network, reschedules, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+    const cause = new VirtualInterfaceCreate(`timed out after 300 s waiting for network-vif-plugged-${PORT_VIF.id}`);
+    pipeline.failure = new OperationFailed(INSTANCE_UUID, 'vif_plugging', false, cause.reason, { cause });
+    await expect(build.build(cast.request, cast.build, { number: 1, last: false })).rejects.toBe(pipeline.failure);
+    expect(reschedules).toEqual([]);
+    expect(network).toEqual(['allocate', 'deallocate']);
+    expect(conductor.row.vm_state).toBe('error');
+    expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({
+      message: `VirtualInterfaceCreateException: timed out after 300 s waiting for network-vif-plugged-${PORT_VIF.id}`,
+    });
+  });
+
+  test('a build stopped by a delete releases the ports too', async () => {
+    const { conductor, network, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
+    conductor.failSave = (changes) => ('task_state' in changes && changes['task_state'] === 'spawning' ? remoteError('UnexpectedDeletingTaskStateError') : null);
+    await expect(build.build(cast.request, cast.build, FIRST)).rejects.toBeInstanceOf(OperationStopped);
+    expect(network).toEqual(['allocate', 'deallocate']);
+  });
 });

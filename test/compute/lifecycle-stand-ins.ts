@@ -263,6 +263,10 @@ export function setupLifecycle(
       },
     },
     nodes: { update: async () => (trail.push('ComputeNode update'), null as never) },
+    network: {
+      readCache: async () => (trail.push('InstanceInfoCache.get_by_instance_uuid'), '[]'),
+      deallocate: async () => void trail.push('deallocate_for_instance'),
+    },
     host: HOST,
     shutdownTimeoutS: 60,
     shutdownRetryIntervalS: 10,

@@ -37,7 +37,7 @@ function eventCalls(conductor: Conductor) {
 
 describe('terminate', () => {
   /** _delete_instance up to the save: what a terminate does whatever Nova's database says. */
-  const SHUTDOWN = [START, 'notify delete.start', 'notify shutdown.start', 'driver.destroy', 'VirtualInterface.delete_by_instance_uuid', 'notify shutdown.end'];
+  const SHUTDOWN = [START, 'notify delete.start', 'notify shutdown.start', 'driver.destroy', 'InstanceInfoCache.get_by_instance_uuid', 'deallocate_for_instance', 'VirtualInterface.delete_by_instance_uuid', 'notify shutdown.end'];
 
   test("Nova's sequence: destroyed on the host, saved deleted, usage and allocations, console tokens, Instance.destroy", async () => {
     const { trail, conductor, row, driver, lifecycle } = setup({ task_state: 'deleting' });
