@@ -1,6 +1,6 @@
 /**
- * /healthz with the daemon's own probes on real components: a SpawnDaemon on the shared RabbitMQ (a vhost
- * of its own) or on a port where no broker listens, and libvirt's test:///default.
+ * /healthz with the daemon's own probes, and what the bus records, on real components: a SpawnDaemon on the
+ * shared RabbitMQ (a vhost of its own) or on a port where no broker listens, and libvirt's test:///default.
  */
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
 import { getLogger } from '../../src/log.js';
@@ -10,7 +10,7 @@ import { startMetricsServer, type MetricsServer } from '../../src/metrics/server
 import { LibvirtConnection } from '../../src/virt/connection.js';
 import { busOptions, daemonSections } from '../bus/helpers/config.js';
 import { standaloneCompute, testCompute, type TestCompute } from '../bus/helpers/compute.js';
-import { createVhost, type TestVhost } from '../bus/helpers/rabbit.js';
+import { connectClient, createVhost, eventually, type TestVhost } from '../bus/helpers/rabbit.js';
 import { closedPort } from '../helpers/closed-port.js';
 
 let compute: TestCompute;
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 /** A daemon on `transportUrl` with its metrics listener; `use` gets the /healthz URL. */
-async function withDaemon(transportUrl: string, libvirt: LibvirtConnection, use: (healthz: string, daemon: SpawnDaemon) => Promise<void>): Promise<void> {
+async function withDaemon(transportUrl: string, libvirt: LibvirtConnection, use: (healthz: string, daemon: SpawnDaemon, metrics: PrometheusMetrics) => Promise<void>): Promise<void> {
   const metrics = new PrometheusMetrics({ version: '0', controlPlane: false });
   const daemon = new SpawnDaemon(
     { bus: busOptions(daemonSections('compute-health', transportUrl)), reconnect: { initialMs: 100, maxMs: 500, jitter: 0.2 }, connectTimeoutMs: 1000 },
@@ -37,7 +37,7 @@ async function withDaemon(transportUrl: string, libvirt: LibvirtConnection, use:
   try {
     daemon.start();
     server = await startMetricsServer({ listen: '127.0.0.1', port: 0, metrics, health: new Health(daemonProbes({ bus: daemon, libvirt, conductor: null }), { cacheMs: 0 }), log });
-    await use(`http://127.0.0.1:${server.port}/healthz`, daemon);
+    await use(`http://127.0.0.1:${server.port}/healthz`, daemon, metrics);
   } finally {
     await server?.close();
     await daemon.stop(1000);
@@ -76,4 +76,24 @@ test('libvirt unreachable: 503 naming libvirt with its error', async () => {
   } finally {
     await unreachable.close();
   }
+});
+
+test('connected, the rpc connection is 1; a malformed message is counted as a dead letter once the broker has it', async () => {
+  await withDaemon(vhost.url, compute.connection, async (_healthz, daemon, metrics) => {
+    await daemon.ready();
+    const client = await connectClient(vhost.url);
+    try {
+      const channel = await client.createConfirmChannel();
+      channel.publish('nova', 'compute.compute-health', Buffer.from('{not json'), { contentType: 'application/json' });
+      await channel.waitForConfirms();
+    } finally {
+      await client.close();
+    }
+    const text = await eventually('the dead letter counted', async () => {
+      const body = (await metrics.exposition()).body;
+      return body.includes('nova_spawnd_dead_letters_total{reason="malformed-message"} 1') ? body : undefined;
+    });
+    expect(text).toContain('nova_spawnd_broker_connected{connection="rpc"} 1');
+    expect(text).toContain('nova_spawnd_broker_reconnects_total{connection="rpc"} 0');
+  });
 });
