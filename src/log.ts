@@ -87,6 +87,11 @@ export function logFilePath(options: Pick<LoggingOptions, 'log_file' | 'log_dir'
 /** Where journald listens for its native protocol. */
 export const JOURNAL_SOCKET = '/run/systemd/journal/socket';
 
+/**
+ * oslo.log's _setup_logging_from_conf: a watched file for log_file or log_dir, stderr with use_stderr, the
+ * journal with use_journal; none of the three: stderr (oslo falls back to stdout; nova-spawnd's commands keep
+ * stdout for what they print). Called again on SIGHUP: levels re-read, the log file reopened.
+ */
 export function configureLogging(options: LoggingOptions, journalSocket = JOURNAL_SOCKET): void {
   const handlers: Handler[] = [];
   const path = logFilePath(options);
@@ -110,6 +115,7 @@ export function configureLogging(options: LoggingOptions, journalSocket = JOURNA
 
 /** Each handler's last failure, said once on stderr until it changes or the handler recovers. */
 const failures = new WeakMap<Handler, string>();
+const fallback = new StderrHandler();
 
 function emit(record: LogRecord): void {
   const text = state.format(record);
@@ -122,7 +128,7 @@ function emit(record: LogRecord): void {
       const reason = (error as Error).message;
       if (failures.get(handler) !== reason) process.stderr.write(`--- Logging error: ${reason} ---\n`);
       failures.set(handler, reason);
-      process.stderr.write(`${text}\n`);
+      fallback.emit(record, text);
     }
   }
 }
