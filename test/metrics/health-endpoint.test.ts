@@ -2,6 +2,8 @@
  * /healthz with the daemon's own probes, and what the bus records, on real components: a SpawnDaemon on the
  * shared RabbitMQ (a vhost of its own) or on a port where no broker listens, and libvirt's test:///default.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
 import { getLogger } from '../../src/log.js';
 import { daemonProbes, Health } from '../../src/metrics/health.js';
@@ -95,5 +97,16 @@ test('connected, the rpc connection is 1; a malformed message is counted as a de
     });
     expect(text).toContain('nova_spawnd_broker_connected{connection="rpc"} 1');
     expect(text).toContain('nova_spawnd_broker_reconnects_total{connection="rpc"} 0');
+  });
+});
+
+test('the broker closing the connection: counted as lost, then as a reconnect', async () => {
+  await withDaemon(vhost.url, compute.connection, async (healthz, daemon, metrics) => {
+    await daemon.ready();
+    const sample = async (series: string) => (await metrics.exposition()).body.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1];
+    await promisify(execFile)('rabbitmqctl', ['close_all_connections', '--vhost', vhost.name, 'nova-spawnd metrics test'], { timeout: 30_000 });
+    await eventually('the reconnect counted', async () => ((await sample('nova_spawnd_broker_reconnects_total{connection="rpc"}')) === '1' ? true : undefined));
+    expect(await sample('nova_spawnd_broker_connected{connection="rpc"}')).toBe('1');
+    expect((await fetch(healthz)).status).toBe(200);
   });
 });
