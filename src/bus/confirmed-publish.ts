@@ -40,9 +40,13 @@ export function publishConfirmed(channel: ConfirmChannel, exchange: string, rout
   const pending = properties.mandatory ? mandatoryOf(channel) : null;
   const entry: Mandatory = { exchange, routingKey, body, returned: false };
   pending?.push(entry);
+  const done = (): void => {
+    const index = pending?.indexOf(entry) ?? -1;
+    if (index >= 0) pending!.splice(index, 1);
+  };
   return new Promise<void>((resolve, reject) => {
     const settle = (error: unknown): void => {
-      if (pending) pending.splice(pending.indexOf(entry), 1);
+      done();
       if (error instanceof Error && error.message === 'message nacked') reject(new PublishRefused(operation, 'nacked'));
       else if (error) reject(new ConnectionLost(operation, `not confirmed by the broker: ${String((error as Error)?.message ?? error)}`));
       else if (entry.returned) reject(new PublishRefused(operation, 'unroutable'));
@@ -51,7 +55,7 @@ export function publishConfirmed(channel: ConfirmChannel, exchange: string, rout
     try {
       channel.publish(exchange, routingKey, body, properties, settle);
     } catch (error) {
-      if (pending) pending.splice(pending.indexOf(entry), 1);
+      done();
       // amqplib throws synchronously on a channel that has closed, RangeError on an oversized header table.
       if (error instanceof RangeError) reject(error);
       else reject(new ConnectionLost(operation, (error as Error).message));

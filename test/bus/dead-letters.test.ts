@@ -165,6 +165,37 @@ test('a full queue refuses the next dead letter: it stays in its compute queue, 
   expect(replay!.content.toString()).toContain(SECRET);
 }, 120_000);
 
+test('a dead letter replayed to the daemon that rejected it is handled again, not taken for a duplicate of the original', async () => {
+  const fresh = await createVhost('replay');
+  const freshSections = daemonSections(HOST, fresh.url);
+  const freshDir = mkdtempSync(join(os.tmpdir(), 'nova-spawnd-replay-'));
+  writeConfig(freshDir, freshSections);
+  const daemon = new SpawnDaemon({ bus: busOptions(freshSections) }, { compute: standaloneCompute(compute.spawner, compute.driver), log: getLogger('test.replay') });
+  daemon.start();
+  const freshClient = await connectClient(fresh.url);
+  try {
+    await daemon.ready();
+    const freshDepth = async (): Promise<number> => (await queueCounts(fresh.name)).get('nova-spawnd.dead')?.ready ?? 0;
+    const channel = await freshClient.createConfirmChannel();
+    channel.publish('nova', HOST_QUEUE, unservedCast(), JSON_PROPERTIES);
+    await channel.waitForConfirms();
+    await channel.close();
+    await eventually('the dead letter', async () => ((await freshDepth()) === 1 ? true : undefined));
+    const list = (): string[] => runCli(['dead-letters', 'list', '--config-file', join(freshDir, 'nova.conf')]).stdout.trim().split('\n').slice(0, -1).map((line) => line.slice(0, 12));
+    const [first] = list();
+    lines.length = 0;
+    expect(runCli(['dead-letters', 'replay', '--all', '--config-file', join(freshDir, 'nova.conf')]).status).toBe(0);
+    // The same _unique_id, which this daemon remembers as handled: rejected again, under a new id.
+    await eventually('the replay rejected again', async () => ((await freshDepth()) === 1 && !list().includes(first!) ? true : undefined));
+    expect(lines.some((line) => line.includes('duplicate delivery'))).toBe(false);
+  } finally {
+    await freshClient.close();
+    await daemon.stop(10_000);
+    await fresh.remove();
+    rmSync(freshDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
 test('dead-letters needs list or replay, and replay --all or IDs', () => {
   expect(runCli(['dead-letters']).status).toBe(64);
   expect(runCli(['dead-letters', 'replay', '--config-file', join(dir, 'nova.conf')]).status).toBe(64);
