@@ -33,7 +33,6 @@ import type { ComputeNodeKeeper } from '../conductor/compute-node-keeper.js';
 import { elevated, type RequestContext } from '../conductor/request-context.js';
 import type { InstanceCast } from '../nova/compute-casts.js';
 import { INSTANCE_PAYLOAD_JOINED, INSTANCE_PAYLOAD_READS } from '../nova/instance-payload.js';
-import { INSTANCE_USAGE_READS } from '../nova/instance-usage.js';
 import { novaDateTime, WireObject } from '../nova/wire-object.js';
 import { POWER_STATE, type InstanceDriver, type PowerOffOptions, type PowerState, type RebootType } from './driver.js';
 import type { InstanceNetwork } from './instance-network.js';
@@ -309,7 +308,7 @@ export class NovaLifecycle {
    * where Nova makes one per field; none when the Instance has them all, as a build's or a delete's has.
    */
   private async loadPayloadFields(instance: WireObject, context: RequestContext): Promise<void> {
-    const missing = [...INSTANCE_PAYLOAD_READS, ...INSTANCE_USAGE_READS].filter((field) => !instance.has(field));
+    const missing = INSTANCE_PAYLOAD_READS.filter((field) => !instance.has(field));
     if (missing.length === 0) return;
     const loaded = await this.deps.conductor.classAction(
       'Instance',

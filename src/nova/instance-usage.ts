@@ -7,7 +7,11 @@
 import type { NotificationFault } from './instance-payload.js';
 import type { Vif } from './spawn-request.js';
 
-/** An Instance as info_from_instance reads it. */
+/**
+ * An Instance as info_from_instance reads it. The fields it reads beyond InstancePayload's (instance_type_id,
+ * cell_name, access_ip_v4/v6) are columns every Instance from Nova's database has, so the casts carry them;
+ * one unset anyway reads as null (Nova would lazy-load it).
+ */
 export interface UsageInstance {
   /** An Instance field's primitive by name (dates as isotime text); undefined when unset. */
   field(name: string): unknown;
@@ -24,12 +28,6 @@ export interface UsageOptions {
   extra: Record<string, unknown>;
   fault: NotificationFault | null;
 }
-
-/**
- * The Instance fields info_from_instance reads beyond InstancePayload's (instance-payload.ts
- * INSTANCE_PAYLOAD_READS): a caller that loads what a payload needs loads these too.
- */
-export const INSTANCE_USAGE_READS: readonly string[] = ['instance_type_id', 'cell_name', 'access_ip_v4', 'access_ip_v6'];
 
 /** info_from_instance, then exception_to_dict's message, code and exception over it. */
 export function instanceUsageInfo(instance: UsageInstance, options: UsageOptions): Record<string, unknown> {

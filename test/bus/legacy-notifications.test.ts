@@ -106,8 +106,8 @@ test("the lifecycle's compute.instance.* with Nova's default format: Nova's even
   // Columns of Nova's row that the build cast's Instance, made before it was saved, lacks.
   const castOf = (data: Record<string, unknown>, leftOut?: string[]) => nova.castOf({ instance_type_id: 7, cell_name: null, access_ip_v4: '192.0.2.9', access_ip_v6: null, ...data }, leftOut);
   conductor.loadable.set(INSTANCE_UUID, castOf({ vm_state: 'active', task_state: 'powering-off', power_state: POWER_STATE.RUNNING }).instance);
-  // nova-api's stop and start casts lack the joined fields, and a power sync's the columns the payload reads too.
-  const fromApi = ['flavor', 'info_cache', 'instance_type_id', 'access_ip_v4'];
+  // nova-api's stop and start casts lack the joined fields, which the lifecycle loads.
+  const fromApi = ['flavor', 'info_cache'];
 
   await lifecycle.stop(castOf({ vm_state: 'active', task_state: 'powering-off', power_state: POWER_STATE.RUNNING, progress: 42 }, fromApi), true);
   row.task_state = 'powering-on';
@@ -137,7 +137,7 @@ test("the lifecycle's compute.instance.* with Nova's default format: Nova's even
     expect(message).not.toHaveProperty('_context_auth_token');
   }
   const powerOffStart = published[0]!.message.payload;
-  // What the stop loaded (the flavor, the flavor's id), and Nova's formats.
+  // What the stop loaded (the flavor), the columns the cast has, and Nova's formats.
   expect(powerOffStart).toMatchObject({ instance_id: INSTANCE_UUID, instance_type_id: 7, access_ip_v4: '192.0.2.9', instance_flavor_id: 'pinned-4', memory_mb: 4096, progress: 42, image_ref_url: expect.stringMatching(/^http:\/\/glance\.test:9292\/images\//) });
   expect(published[5]!.message.payload).toMatchObject({ code: 500, message: expect.stringContaining('guest agent did not answer') });
   expect(published[10]!.message.payload).toMatchObject({ state: 'deleted', terminated_at: '2026-12-02T03:04:05.000000' });
