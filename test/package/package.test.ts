@@ -71,12 +71,15 @@ let outputDir: string;
 let deb: string;
 /** The package's paths (from the archive) that did not exist before the install: purge must remove them. */
 let pathsNew: string[];
+let owned = false;
 const before = { nova: null as string | null, novaGroup: null as string | null, libvirtGroup: null as string | null, varLibNova: false };
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('the package test installs with dpkg: run it as root');
   if (installedStatus() !== '' && !installedStatus().startsWith('un'))
     throw new Error(`${PACKAGE} is already known to dpkg here (${installedStatus()}): this test installs and purges it, and leaves an operator's alone`);
+  // From here on the package on this machine is the test's: afterAll purges it.
+  owned = true;
   before.nova = entity('passwd', 'nova');
   before.novaGroup = entity('group', 'nova');
   before.libvirtGroup = entity('group', 'libvirt');
@@ -95,13 +98,19 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(() => {
+  if (!owned) return;
   if (installedStatus() !== '' && !installedStatus().startsWith('un')) dpkg(['--purge', PACKAGE]);
+  rmSync(join('/var/lib/nova/instances', GUEST_UUID), { recursive: true, force: true });
   if (!before.varLibNova) run('rmdir', ['--ignore-fail-on-non-empty', '/var/lib/nova/instances', '/var/lib/nova']);
   if (before.nova === null && entity('passwd', 'nova') !== null) run('userdel', ['nova']);
   if (before.novaGroup === null && entity('group', 'nova') !== null) run('groupdel', ['nova']);
   if (before.libvirtGroup === null && entity('group', 'libvirt') !== null) run('groupdel', ['libvirt']);
   if (outputDir) {
-    for (const [path, copy] of SAVED) if (exists(join(outputDir, copy)) && !exists(path)) run('cp', ['-a', join(outputDir, copy), path]);
+    // As they were: what a failed purge left goes, what was there before comes back.
+    for (const [path, copy] of SAVED) {
+      rmSync(path, { recursive: true, force: true });
+      if (exists(join(outputDir, copy))) run('cp', ['-a', join(outputDir, copy), path]);
+    }
     rmSync(outputDir, { recursive: true, force: true });
   }
 }, 120_000);
