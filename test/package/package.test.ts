@@ -143,6 +143,7 @@ test('scripts/package builds nova-spawnd_<version>-1_<arch>.deb: its fields, its
     './usr/share/doc/nova-spawnd/copyright',
     './usr/share/doc/nova-spawnd/changelog.Debian.gz',
     './usr/share/doc/nova-spawnd/nova-spawnd.conf.sample.gz',
+    './usr/share/man/man1/nova-spawnd.1.gz',
   ])
     expect(files.split('\n')).toContain(path);
   const devDependencies = Object.keys((JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { devDependencies: object }).devDependencies);
