@@ -131,8 +131,18 @@ export class SystemdContainer {
       50,
     );
     const container = new SystemdContainer(nspawn, output, leader, exited);
-    // "running", or "degraded" if a unit of the minimal root failed: either way start-up is over.
-    await container.run(['systemctl', 'is-system-running', '--wait'], { allowFailure: true });
+    // "running", or "degraded" if a unit of the minimal root failed: either way start-up is over, and with it
+    // the boot's systemd-sysusers and systemd-tmpfiles, which must not race the installation. (--wait alone
+    // fails at once while systemd's bus is not up yet.)
+    await eventually(
+      'the container to finish starting up',
+      async () => {
+        const { stdout } = await container.run(['systemctl', 'is-system-running', '--wait'], { allowFailure: true });
+        return ['running', 'degraded'].includes(stdout.trim()) ? true : undefined;
+      },
+      60_000,
+      100,
+    );
     return container;
   }
 
@@ -144,13 +154,14 @@ export class SystemdContainer {
   /** Runs a command in the container's namespaces and root; throws with its output if it fails. */
   async run(command: string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     const child = spawn('nsenter', [`--target=${this.leader}`, '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--root', '--wd', ...CONTAINER_ENV, ...command], {
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.end(options.input ?? '');
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A command that exits without reading all its input: its exit code tells, not an EPIPE here.
+    child.stdin?.on('error', () => undefined).end(options.input);
     const [code] = (await once(child, 'exit')) as [number | null];
     const result = { stdout, stderr, code: code ?? -1 };
     if (result.code !== 0 && !options.allowFailure) throw new Error(`in the container, ${command.join(' ')} exited ${result.code}:\n${stdout}${stderr}`);
@@ -205,7 +216,8 @@ export async function installDaemon(container: SystemdContainer, installation: I
   await container.writeFile('/etc/systemd/system/nova-spawnd.service', readFileSync(installation.unit, 'utf8'));
   await container.writeFile('/usr/lib/sysusers.d/nova-spawnd.conf', readFileSync(installation.sysusers, 'utf8'));
   await container.writeFile('/usr/lib/tmpfiles.d/nova-spawnd.conf', readFileSync(installation.tmpfiles, 'utf8'));
-  await container.run(['groupadd', '--system', 'libvirt']);
+  // As libvirt-daemon-system would (nova-spawnd.sysusers also makes it, if missing).
+  await container.run(['groupadd', '--force', '--system', 'libvirt']);
   await container.run(['systemd-sysusers']);
   await container.run(['systemd-tmpfiles', '--create', '/usr/lib/tmpfiles.d/nova-spawnd.conf']);
   await container.writeFile('/etc/nova/nova-spawnd.conf', config, '0640', 'root:nova');
