@@ -243,7 +243,7 @@ export class ComputeManager {
   private async lifecycle(operation: Exclude<InstanceOperation, { kind: 'build' | 'console-output' | 'external-events' }>, attempt: SpawnAttempt): Promise<OperationOutcome> {
     const { lifecycle } = this.deps;
     const { uuid } = operation.target;
-    this.deps.log.info(`${operation.kind}${operation.kind === 'reboot' ? ` (${operation.rebootType})` : ''}`, { instance: uuid });
+    this.deps.log.info(`${operation.kind}${operation.kind === 'reboot' ? ` (${operation.rebootType})` : ''}`, { instance: uuid, ...requestLogContext(operation.target.context) });
     switch (operation.kind) {
       case 'terminate':
         await lifecycle.terminate(operation.target, attempt);
