@@ -133,9 +133,13 @@ export class ComputeHost {
     return (await this.create(name, args)).id;
   }
 
-  /** createServer(), answered with what the CLI printed: nova-api's POST response (adminPass) and the server. */
+  /**
+   * createServer(), answered with what the CLI printed: nova-api's POST response (adminPass) and the server.
+   * Without a NIC (--nic none) unless `args` ask for one (--network, --port, --nic).
+   */
   async create(name: string, args: readonly string[]): Promise<CreatedServer> {
-    const created = (await openstack(this.plane, 'compute', [...COMPUTE_API, 'server', 'create', '--nic', 'none', '--host', this.name, ...args, name])) as CreatedServer;
+    const nics = args.some((arg) => ['--network', '--port', '--nic'].includes(arg)) ? [] : ['--nic', 'none'];
+    const created = (await openstack(this.plane, 'compute', [...COMPUTE_API, 'server', 'create', ...nics, '--host', this.name, ...args, name])) as CreatedServer;
     this.servers.push(created.id);
     return created;
   }

@@ -5,7 +5,8 @@
  * here, a start of what is already running two seconds. `scripts/control-plane stop` ends it.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseIni } from '../../src/config/ini.js';
@@ -74,15 +75,30 @@ const CLI_ENDPOINTS = {
 
 /**
  * Runs Debian's `openstack` command against one service with keystoneauth's admin_token plugin (no Keystone:
- * the endpoint and noauth2's token are given) and returns its `-f json` output parsed.
+ * the endpoint and noauth2's token are given) and returns its `-f json` output parsed. Neutron's endpoint
+ * comes from a clouds.yaml of the test process (network_endpoint_override): `server create --network NAME`
+ * looks the network up there, and admin_token gives the CLI no catalog to find it in.
  */
 export async function openstack(plane: ControlPlane, service: keyof typeof CLI_ENDPOINTS, args: readonly string[]): Promise<unknown> {
   const { stdout } = await execFileAsync(
     '/usr/bin/openstack',
-    ['--os-auth-type', 'admin_token', '--os-endpoint', CLI_ENDPOINTS[service](plane), '--os-token', plane.token, ...args, '-f', 'json'],
-    { timeout: 60_000, env: { ...process.env, OS_CLOUD: '' } },
+    ['--os-cloud', 'plane', '--os-auth-type', 'admin_token', '--os-endpoint', CLI_ENDPOINTS[service](plane), '--os-token', plane.token, ...args, '-f', 'json'],
+    { timeout: 60_000, env: { ...process.env, OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: cloudsYaml(plane) } },
   );
   return JSON.parse(stdout) as unknown;
+}
+
+const cloudsFiles = new Map<string, string>();
+
+/** A clouds.yaml naming the plane's Neutron, one per process and plane. */
+function cloudsYaml(plane: ControlPlane): string {
+  let file = cloudsFiles.get(plane.neutron_url);
+  if (file === undefined) {
+    file = join(mkdtempSync(join(tmpdir(), 'nova-spawnd-clouds-')), 'clouds.yaml');
+    writeFileSync(file, `clouds:\n  plane:\n    network_endpoint_override: ${plane.neutron_url}/\n`);
+    cloudsFiles.set(plane.neutron_url, file);
+  }
+  return file;
 }
 
 /** A GET as an admin of noauth2, answered with JSON. */
@@ -113,8 +129,9 @@ export function computeHostConfig(plane: ControlPlane, host: string, stateDir: s
       DEFAULT: { host, state_path: stateDir, transport_url: plane.transport_url, enabled_apis: 'osapi_compute', report_interval: '2' },
       libvirt: { virt_type: 'qemu', connection_uri: 'test:///default' },
       placement: { auth_type: 'admin_token', endpoint: plane.placement_url, token: plane.token },
-      // Neutron as the user sees it (the request's catalog is empty under noauth2).
-      neutron: { endpoint_override: plane.neutron_url },
+      // Neutron as the service (admin_token: ports bound and released) and as the user (endpoint_override: the
+      // request's catalog is empty under noauth2).
+      neutron: { auth_type: 'admin_token', endpoint: plane.neutron_url, token: plane.token, endpoint_override: plane.neutron_url },
     },
     extra,
   );
