@@ -35,6 +35,7 @@ export const NOVA_26_OBJECTS: Readonly<Record<string, readonly [string, readonly
   InstanceActionEvent: ['1.4', []],
   InstanceDeviceMetadata: ['1.0', ['DeviceMetadata']],
   InstanceFault: ['1.2', []],
+  InstanceExternalEvent: ['1.5', []],
   InstanceInfoCache: ['1.5', []],
   InstanceList: ['2.6', ['Instance']],
   InstanceNUMACell: ['1.6', ['VirtCPUTopology']],

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { InstanceEvents } from '../../src/compute/instance-events.js';
 import { getLogger } from '../../src/log.js';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
 import { DEBIAN_PYTHON, runPython } from '../metadata/python.js';
@@ -24,10 +25,12 @@ const HOST = 'compute-peer';
 let vhost: TestVhost;
 let compute: TestCompute;
 let daemon: SpawnDaemon;
+/** Where the daemon's compute manager delivers external events. */
+const events = new InstanceEvents();
 
 beforeAll(async () => {
   [vhost, compute] = await Promise.all([createVhost('peer'), testCompute()]);
-  daemon = new SpawnDaemon({ bus: busOptions(daemonSections(HOST, vhost.url)) }, { compute: standaloneCompute(compute.spawner, compute.driver), log: getLogger('test.peer') });
+  daemon = new SpawnDaemon({ bus: busOptions(daemonSections(HOST, vhost.url)) }, { compute: standaloneCompute(compute.spawner, compute.driver, {}, events), log: getLogger('test.peer') });
   daemon.start();
   await daemon.ready();
 }, 60_000);
@@ -135,6 +138,14 @@ test("Nova's ComputeAPI stops, starts, reboots and deletes the instance; get_con
   await peer('lifecycle', vhost.url, HOST, ...made, 'terminate_instance');
   // The driver removes the domain first, then the instance directory.
   await eventually('deleted', async () => ((await state()) === 'gone' && !existsSync(join(compute.instancesPath, instance.uuid)) ? true : undefined));
+}, 60_000);
+
+test("Nova's external_instance_event (network-vif-plugged, as nova-api casts it for Neutron) reaches the waiter for it", async () => {
+  const instance = newInstance();
+  const port = '5a1f1d2e-0000-4000-8000-0000000000ff';
+  const waited = events.prepare(instance.uuid, [`network-vif-plugged-${port}`]).wait(30_000);
+  await peer('lifecycle', vhost.url, HOST, instance.uuid, String(instance.id), CACHED_IMAGE_ID, 'external_instance_event', port);
+  await expect(waited).resolves.toEqual({ received: new Map([[`network-vif-plugged-${port}`, 'completed']]), missing: [], cleared: false });
 }, 60_000);
 
 /** Our listing with the per-process fanout queue name made comparable. */

@@ -54,7 +54,7 @@ export const OVS_VIF: Vif = {
   meta: {},
   active: true,
   delegate_create: false,
-  preserve_on_delete: false,
+  preserve_on_delete: true,
 };
 
 export const SRIOV_VIF: Vif = {

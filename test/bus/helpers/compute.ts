@@ -2,6 +2,7 @@
  * The real spawn pipeline for the bus tests: SpawnPipeline with the real image cache and local disks
  * (qemu-img overlays over a small qcow2 image seeded in `_base`), on libvirt `uri`.
  */
+import type { InstanceEvents } from '../../../src/compute/instance-events.js';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -69,9 +70,15 @@ export async function testCompute(uri = 'test:///default'): Promise<TestCompute>
  * The compute manager of a standalone daemon: builds with `spawner`, everything else with `driver`; Nova's
  * defaults unless `options` say.
  */
-export function standaloneCompute(spawner: Spawner, driver: InstanceDriver, options: Partial<ComputeManagerOptions> = {}): ComputeManager {
+export function standaloneCompute(spawner: Spawner, driver: InstanceDriver, options: Partial<ComputeManagerOptions> = {}, events?: InstanceEvents): ComputeManager {
   return new ComputeManager(
     { maxConcurrentBuilds: 10, retry: DEFAULT_RETRY, memory: 10_000, ...options },
-    { builder: pipelineBuilder(spawner), lifecycle: new LocalLifecycle(driver, { shutdownTimeoutS: 60, shutdownRetryIntervalS: 10 }), driver, log: getLogger('test.compute') },
+    {
+      builder: pipelineBuilder(spawner),
+      lifecycle: new LocalLifecycle(driver, { shutdownTimeoutS: 60, shutdownRetryIntervalS: 10 }),
+      driver,
+      log: getLogger('test.compute'),
+      ...(events ? { events } : {}),
+    },
   );
 }

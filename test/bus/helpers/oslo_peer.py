@@ -189,6 +189,9 @@ def lifecycle(url, host, uuid, numeric_id, image_id, method, arg=None):
         'start_instance': lambda: api.start_instance(ctx, instance),
         'reboot_instance': lambda: api.reboot_instance(ctx, instance, block_device_info=None, reboot_type=arg),
         'get_console_output': lambda: api.get_console_output(ctx, instance, tail_length=int(arg)),
+        # What nova-api casts for Neutron's POST /os-server-external-events: ARG is the port id.
+        'external_instance_event': lambda: api.external_instance_event(ctx, [instance], [
+            objects.InstanceExternalEvent(instance_uuid=uuid, name='network-vif-plugged', status='completed', tag=arg)]),
     }
     print(json.dumps(outcome(calls[method])))
 
