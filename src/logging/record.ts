@@ -15,15 +15,15 @@ export type LogContext = Record<string, string | number | boolean | null | undef
 /**
  * The keys of a LogContext that are the request context (RequestContext.get_logging_values, as oslo.log puts
  * them on the record): they fill the `[global_request_id request_id user_identity]` part and the journal's
- * REQUEST_ID, USER_ID... fields, not the message. `user` and `project` are the ids, as oslo.context names them;
- * its `domain` is `domain_id` here, as `domain` is a libvirt domain's name wherever the daemon logs one.
+ * REQUEST_ID, USER_ID... fields, not the message. `user` and `project` are the ids, as oslo.context names them.
+ * Not its `domain` (the id a domain-scoped token has, None for the project-scoped ones Nova acts on): `domain`
+ * and `domain_id` are a libvirt domain's name and id wherever the daemon logs one.
  */
 export const REQUEST_CONTEXT_KEYS = [
   'request_id',
   'global_request_id',
   'user',
   'project',
-  'domain_id',
   'system_scope',
   'user_domain',
   'project_domain',
@@ -79,7 +79,7 @@ export function splitContext(context: LogContext): SplitContext {
     const value = context[key];
     if (value === undefined) continue;
     if (key === INSTANCE_KEY && typeof value === 'string') instance = value;
-    else if (REQUEST_CONTEXT.has(key)) (request ??= {})[key === 'domain_id' ? 'domain' : key] = value;
+    else if (REQUEST_CONTEXT.has(key)) (request ??= {})[key] = value;
     else extra[key] = value;
   }
   return { instance, request, extra };
@@ -102,7 +102,6 @@ export function requestLogContext(context: object): LogContext {
     global_request_id: text('global_request_id'),
     user: userId,
     project: projectId,
-    domain_id: text('domain') ?? text('domain_id'),
     system_scope: text('system_scope'),
     user_domain: text('user_domain') ?? text('user_domain_id'),
     project_domain: text('project_domain') ?? text('project_domain_id'),

@@ -59,7 +59,7 @@ const cases: Case[] = [
     error: { type: 'MessagingTimeout', message: 'Timed out waiting for a reply' },
   },
   {
-    what: 'a global request id and every identity field',
+    what: 'a global request id and the identity fields (a domain-scoped context\'s domain is not carried)',
     level: 'INFO',
     msg: 'terminating',
     context: { ...requestLogContext({ ...NOVA_CONTEXT, global_request_id: 'req-0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', domain: 'dom', system_scope: 'all' }), instance: UUID },
@@ -100,9 +100,7 @@ interface Oslo {
 /** The records through oslo.log: python gets the request context as the dict RequestContext.get_logging_values gives. */
 function oslo(specs: Case[], options: Partial<FormatOptions>): Oslo[] {
   const records = specs.map((spec) => {
-    const { instance, domain_id: domain, ...rest } = spec.context;
-    // What oslo.context's get_logging_values names domain is domain_id in a LogContext.
-    const context = domain === undefined ? rest : { ...rest, domain };
+    const { instance, ...context } = spec.context;
     const hasContext = Object.keys(context).length > 0;
     return {
       name: 'nova_spawnd.compute',
@@ -199,19 +197,19 @@ describe.each(cases)('$what', (spec) => {
 });
 
 test('what a call site adds comes after the message, as key=value; JSON keeps it under "extra"', () => {
-  // domain: a libvirt domain's name, as call sites log it, not the request context's domain.
-  const context = { ...requestLogContext(NOVA_CONTEXT), instance: UUID, image: 'cirros 0.6', size: 21233664, cached: false, none: null, domain: 'instance-0000002a' };
+  // domain and domain_id: a libvirt domain's name and id, as call sites log them, not the request context's.
+  const context = { ...requestLogContext(NOVA_CONTEXT), instance: UUID, image: 'cirros 0.6', size: 21233664, cached: false, none: null, domain: 'instance-0000002a', domain_id: 7 };
   const spec: Case = { what: 'extra', level: 'INFO', msg: 'image downloaded', context };
   const record = ourRecord(spec);
-  const { domain: _libvirtDomain, ...requestAndInstance } = context;
-  const [withSuffix] = oslo([{ ...spec, context: requestAndInstance, msg: 'image downloaded image="cirros 0.6" size=21233664 cached=false none=null domain=instance-0000002a' }], {}) as [Oslo];
+  const { domain: _name, domain_id: _id, ...requestAndInstance } = context;
+  const [withSuffix] = oslo([{ ...spec, context: requestAndInstance, msg: 'image downloaded image="cirros 0.6" size=21233664 cached=false none=null domain=instance-0000002a domain_id=7' }], {}) as [Oslo];
   const [mine] = ours([{ record, error: null }], FORMAT_DEFAULTS) as [Ours];
   expect(mine.text).toBe(withSuffix.text);
 
   const json = JSON.parse(formatJson(record, FORMAT_DEFAULTS)) as { message: string; extra: Record<string, unknown>; context: Record<string, unknown> };
   expect(json.message).toBe('image downloaded');
-  expect(json.extra).toEqual({ cached: false, domain: 'instance-0000002a', image: 'cirros 0.6', instance_uuid: UUID, none: null, size: 21233664 });
-  expect(Object.keys(json.extra)).toEqual(['cached', 'domain', 'image', 'instance_uuid', 'none', 'size']);
+  expect(json.extra).toEqual({ cached: false, domain: 'instance-0000002a', domain_id: 7, image: 'cirros 0.6', instance_uuid: UUID, none: null, size: 21233664 });
+  expect(Object.keys(json.extra)).toEqual(['cached', 'domain', 'domain_id', 'image', 'instance_uuid', 'none', 'size']);
 });
 
 test("a request context's token never reaches a line: only the logging keys are taken", () => {
