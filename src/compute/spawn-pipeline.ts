@@ -234,6 +234,7 @@ export class SpawnPipeline implements Spawner {
         log.info(waiter === null ? 'domain started' : `domain started paused, waiting up to ${timeout} s for ${keys.join(', ')}`, { ...context, domain: domain.name });
       }
       if (waiter === null) return;
+      const began = Date.now();
       const { received, missing, cleared } = await waiter.wait(timeout * 1000);
       if (cleared) {
         // A delete took the instance's events: the build's next save finds it deleting and stops.
@@ -247,7 +248,7 @@ export class SpawnPipeline implements Spawner {
         log.warning(`${problem}; going on as vif_plugging_is_fatal is false`, { ...context, domain: domain.name });
       }
       await connection.resume(domain.name);
-      log.info('domain resumed: its VIFs are plugged', { ...context, domain: domain.name });
+      log.info(`domain resumed: its VIFs are plugged (waited ${((Date.now() - began) / 1000).toFixed(1)} s)`, { ...context, domain: domain.name });
     } finally {
       waiter?.cancel();
     }
