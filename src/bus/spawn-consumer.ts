@@ -278,6 +278,8 @@ export class SpawnConsumer {
       this.reject(fate, rejection, delivery, oslo, create ? { source, context: parsed.hints.context } : null);
       return 'settle';
     }
+    // A replayed dead letter is no first delivery either: its instance may have moved on since.
+    if (operation.kind === 'build') operation = { ...operation, redelivered: delivery.redelivered || delivery.properties.headers?.[REPLAY_HEADER] !== undefined };
     const build = operation.kind === 'build' ? operation.request : null;
     if (build) Object.assign(fate.log, { instance: build.instance.uuid, ...requestLogContext(build.context) });
     const context = oslo?.context ?? { ...build!.context };
