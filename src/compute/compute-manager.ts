@@ -11,6 +11,7 @@
  */
 import { backoffDelay, type Backoff } from '../backoff.js';
 import { BoundedMap } from '../bounded-map.js';
+import { KeyedLock } from '../keyed-lock.js';
 import { requestLogContext, type Logger, type LogContext } from '../log.js';
 import { NO_METRICS, type Metrics } from '../metrics/metrics.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
@@ -111,8 +112,8 @@ export interface PerformHooks {
 }
 
 export class ComputeManager {
-  /** The last operation queued on each instance with one running or waiting; gone once the instance is idle. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** One operation at a time on each instance, in arrival order. */
+  private readonly locks = new KeyedLock();
   private readonly slots: BuildSlots;
   /** Instances built here (their domain), and deleted here: a redelivered build of either does nothing. */
   private readonly built: BoundedMap<string, string>;
@@ -277,13 +278,7 @@ export class ComputeManager {
 
   /** Runs `work` after every operation queued on `uuid` before it; abandoned if the manager stopped meanwhile. */
   private locked(uuid: string, work: () => Promise<OperationOutcome>): Promise<OperationOutcome> {
-    const before = this.locks.get(uuid) ?? Promise.resolve();
-    const run = before.then(() => (this.stopped ? { kind: 'abandoned' as const } : work())).catch((error: unknown): OperationOutcome => ({ kind: 'failed', error }));
-    this.locks.set(uuid, run);
-    void run.finally(() => {
-      if (this.locks.get(uuid) === run) this.locks.delete(uuid);
-    });
-    return run;
+    return this.locks.run(uuid, () => (this.stopped ? Promise.resolve({ kind: 'abandoned' as const }) : work())).catch((error: unknown): OperationOutcome => ({ kind: 'failed', error }));
   }
 
   /** `work`'s outcome, or what its failure means for this attempt. */

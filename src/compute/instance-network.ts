@@ -6,6 +6,7 @@
  * operation see them.
  */
 import { ServiceCallFailed } from '../clients/errors.js';
+import { KeyedLock } from '../keyed-lock.js';
 import type { ServiceCatalog } from '../clients/catalog.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger } from '../log.js';
@@ -15,7 +16,7 @@ import { WireObject } from '../nova/wire-object.js';
 import { NetworkRequestRefused } from '../network/errors.js';
 import { cachedNetworkInfo, networkInfoOf, type NetworkAPI, type NetworkContext, type NetworkInfo, type NetworkInstance } from '../network/network-api.js';
 import type { NetworkEventHandler } from './compute-manager.js';
-import type { InstanceBookkeeping } from './instance-bookkeeping.js';
+import { OperationStopped, type InstanceBookkeeping } from './instance-bookkeeping.js';
 import { OperationFailed } from './operation-failed.js';
 
 /** The request context of a cast (`_context_*` keys, prefix stripped), as the network calls take it. */
@@ -64,6 +65,13 @@ export interface InstanceNetworkDeps {
 }
 
 export class InstanceNetwork implements NetworkEventHandler {
+  /**
+   * Nova's refresh_cache-<uuid> lock: an instance's ports and cache change one at a time, so that a
+   * network-changed arriving while the build allocates (Neutron sends one for the binding) reads the cache
+   * the allocation saved, not the empty one before it, and does not write that back over it.
+   */
+  private readonly refreshing = new KeyedLock();
+
   constructor(private readonly deps: InstanceNetworkDeps) {}
 
   /** The build cast's requested_networks (NetworkRequestList), null when it had none. */
@@ -80,12 +88,15 @@ export class InstanceNetwork implements NetworkEventHandler {
   async allocate(book: InstanceBookkeeping, instance: WireObject, context: Record<string, unknown>, requested: NetworkRequest[] | null, securityGroups: string[], mayBeAllocated = false): Promise<NetworkInfo> {
     const network = this.deps.network;
     const target = networkInstance(instance, []);
-    const info = await this.call(book.uuid, 'build', async () => {
-      const found = mayBeAllocated ? await network.getInstanceNwInfo(networkContext(context), target, { forceRefresh: true }) : null;
-      if (found !== null && found.vifs.length > 0) return found;
-      return network.allocateForInstance(networkContext(context), target, requested, this.deps.host, securityGroups);
+    const info = await this.refreshing.run(book.uuid, async () => {
+      const allocated = await this.call(book.uuid, 'build', async () => {
+        const found = mayBeAllocated ? await network.getInstanceNwInfo(networkContext(context), target, { forceRefresh: true }) : null;
+        if (found !== null && found.vifs.length > 0) return found;
+        return network.allocateForInstance(networkContext(context), target, requested, this.deps.host, securityGroups);
+      });
+      await this.saveCache(book, allocated);
+      return allocated;
     });
-    await this.saveCache(book, info);
     this.deps.log.info(`network allocated: ${info.vifs.length} port(s)${info.vifs.length > 0 ? ` (${info.vifs.map((vif) => vif.id).join(', ')})` : ''}`, book.log);
     return info;
   }
@@ -96,18 +107,28 @@ export class InstanceNetwork implements NetworkEventHandler {
    * it, else the instance's own (a build's: the ports it just allocated).
    */
   async deallocate(book: InstanceBookkeeping, instance: WireObject, context: Record<string, unknown>, requested: NetworkRequest[] | null, cache?: unknown): Promise<void> {
-    await this.call(book.uuid, 'deallocate', () => this.deps.network.deallocateForInstance(networkContext(context), networkInstance(instance, cache), requested));
+    await this.refreshing.run(book.uuid, async () => {
+      await this.call(book.uuid, 'deallocate', () => this.deps.network.deallocateForInstance(networkContext(context), networkInstance(instance, cache), requested));
+      // deallocate_for_instance ends with an empty cache; an instance already gone has none to empty.
+      await this.saveCache(book, NO_NETWORK).catch((error: unknown) => {
+        if (!(error instanceof OperationStopped)) throw error;
+      });
+    });
     this.deps.log.info('network deallocated', book.log);
   }
 
   /** network-changed: the instance's cache rebuilt from Neutron, that port's VIF (or all) and saved. */
   async networkChanged(target: InstanceCast, tag: string | null): Promise<void> {
     const instance = WireObject.fromPrimitive(target.instance, 'instance', 'Instance');
-    const cache = await this.readCache(target);
-    const info = await this.call(target.uuid, 'network-changed', () =>
-      this.deps.network.getInstanceNwInfo(networkContext(target.context), networkInstance(instance, cache), tag === null ? { forceRefresh: true } : { refreshVifId: tag }),
-    );
-    await this.deps.conductor.objectAction(cacheObject(target.uuid, info), 'save', [], {}, target.context);
+    const info = await this.refreshing.run(target.uuid, async () => {
+      // refresh_info_cache_for_instance: the cache as saved last, not as the cast carried it.
+      const cache = await this.readCache(target);
+      const refreshed = await this.call(target.uuid, 'network-changed', () =>
+        this.deps.network.getInstanceNwInfo(networkContext(target.context), networkInstance(instance, cache), tag === null ? { forceRefresh: true } : { refreshVifId: tag }),
+      );
+      await this.deps.conductor.objectAction(cacheObject(target.uuid, refreshed), 'save', [], {}, target.context);
+      return refreshed;
+    });
     this.deps.log.info(`network info cache refreshed (network-changed${tag === null ? '' : ` ${tag}`}): ${info.vifs.length} port(s)`, { instance: target.uuid });
   }
 

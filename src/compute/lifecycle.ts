@@ -134,9 +134,9 @@ export class NovaLifecycle {
       // _try_deallocate_network, from the cache as Nova's database holds it (the cast's instance need not
       // carry it): the ports made for the instance deleted, those the user passed in unbound.
       await shutdownOnHost(deps.driver, book, async () => {
-        const cache = await book.step('InstanceInfoCache.get_by_instance_uuid', () => deps.network.readCache(target)).catch((error: unknown) => {
+        const cache = await deps.network.readCache(target).catch((error: unknown) => {
           if (remoteClass(error) === 'InstanceInfoCacheNotFound' || remoteClass(error) === 'InstanceNotFound') return null;
-          throw error;
+          throw book.asFailure(error, 'InstanceInfoCache.get_by_instance_uuid');
         });
         await deps.network.deallocate(book, instance, context, null, cache);
       });

@@ -5,6 +5,7 @@
  *   bridge, device_owner compute:<az>); `server show` lists the address; the info cache holds the VIF; the
  *   drive is what Nova's own InstanceMetadata writes from that cache, byte for byte, network_data.json included,
  *   and the metadata service serves the same network_data.json;
+ * - a second address on the user's port: Neutron's network-changed refreshes the info cache;
  * - `server delete`: the port made for the server is deleted, the user's port unbound and kept;
  * - a port that cannot bind here (on a physical network the agent does not map: binding_failed) puts the
  *   server in ERROR with Nova's PortBindingFailed fault, the port unbound again;
@@ -21,7 +22,7 @@ import { readDrive } from '../../src/configdrive/read-drive.js';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { ComputeHost, novaDb, remove, settled, type Server } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
-import { claimAgentHost, createNetwork, createPort, createSubnet, deleteNetwork, deletePort, listPorts, showPort, type AgentHostClaim, type Port } from '../control-plane/network.js';
+import { claimAgentHost, createNetwork, createPort, createSubnet, deleteNetwork, deletePort, listPorts, neutron, showPort, updatePort, type AgentHostClaim, type Port } from '../control-plane/network.js';
 import { novaServerDrive } from '../metadata/nova-reference.js';
 import { proxyHeaders } from '../metadata-api/fixtures.js';
 
@@ -140,16 +141,35 @@ test("--port: ACTIVE with the user's port bound here; after delete the port is k
   expect(await settled(plane, built.id)).toMatchObject({ status: 'ACTIVE' });
   expectBound(await showPort(plane, mine.id), built.id);
 
+  // A second address on the port: Neutron sends network-changed, the daemon refreshes the info cache.
+  const second = '10.9.0.251';
+  await updatePort(plane, mine.id, { fixed_ips: [...(await showPort(plane, mine.id)).fixed_ips.map(({ ip_address }) => ({ ip_address })), { ip_address: second }] });
+  await eventually('the info cache refreshed by network-changed', async () => {
+    const [[cache]] = (await novaDb(plane, 'SELECT network_info FROM instance_info_caches WHERE instance_uuid = ?', built.id)) as [[string]];
+    return cache.includes(`"address": "${second}"`) ? true : undefined;
+  }, 60_000, 1_000).catch((error: unknown) => {
+    console.warn(`the daemon's log of ${built.id}:\n${host!.stderr.split('\n').filter((line) => line.includes(built.id) || line.includes('network-changed')).join('\n')}`);
+    throw error;
+  });
+  expect(host!.stderr).toContain(`network info cache refreshed (network-changed ${mine.id}): 1 port(s)`);
+
   await deleteServer(built.id);
   expect(await showPort(plane, mine.id)).toMatchObject({ device_id: '', device_owner: '', 'binding:host_id': '' });
 }, 180_000);
 
 test('a port that cannot bind here: ERROR with the PortBindingFailed fault, the port left unbound', async () => {
-  // A flat network on a physical network the agent does not map: ML2 finds no driver to bind its ports.
+  // A flat network on a physical network the agent does not map: ML2 finds no driver to bind its ports. One
+  // flat network per physical network: one a killed run left goes first.
+  const { networks: left } = (await neutron(plane, 'GET', '/networks?provider:physical_network=physnet-unwired')) as { networks: { id: string }[] };
+  for (const stale of left) {
+    for (const port of await listPorts(plane, { network_id: stale.id })) await deletePort(plane, port.id);
+    await deleteNetwork(plane, stale.id);
+  }
   const unwired = await createNetwork(plane, { name: `unwired-${SUFFIX}`, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet-unwired' });
   cleanups.push(() => deleteNetwork(plane, unwired.id));
   await createSubnet(plane, { network_id: unwired.id, cidr: '10.99.0.0/24', ip_version: 4, enable_dhcp: false });
   const direct = await createPort(plane, { network_id: unwired.id, name: `unbindable-${SUFFIX}` });
+  cleanups.push(() => deletePort(plane, direct.id));
   const built = await create('unbindable', ['--port', direct.id]);
   const server = (await settled(plane, built.id)) as Server;
   expect(server.status).toBe('ERROR');
