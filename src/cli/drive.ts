@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 import { CONFIG_DRIVE_FORMATS } from '../config/schema.js';
 import { makeDrive, type ConfigDriveFormat } from '../configdrive/make-drive.js';
 import { readDrive } from '../configdrive/read-drive.js';
-import { guestFilesIn, planSpawn } from '../compute/spawn-plan.js';
+import { planMetadata } from '../compute/spawn-plan.js';
+import { guestDiskInfo } from '../virt/plan-guest.js';
 import { toDriveTree } from '../metadata/instance-metadata.js';
 import { loadMetadataOptions } from '../metadata/load-options.js';
 import { getLogger } from '../log.js';
 import { probeHost } from '../virt/host-facts.js';
-import { instanceDir } from '../virt/instance-paths.js';
 import { readVirtOptions } from '../virt/virt-options.js';
 import { configFileOption, loadFromArgs } from './config-options.js';
 import { EX_OK } from './exit-codes.js';
@@ -62,8 +62,7 @@ async function build(args: string[]): Promise<number> {
 
   const output = resolve(values.output);
   const chosen = format ?? config.DEFAULT.config_drive_format;
-  const files = guestFilesIn(instanceDir(instancesPath, request.instance.uuid), request);
-  const tree = toDriveTree(planSpawn(request, options, files, chosen, new Date()).metadata);
+  const tree = toDriveTree(planMetadata(request, options, guestDiskInfo({ request, options: options.virt, configDrive: chosen })).metadata);
   const mkisofsCmd = loaded.explicitlySet.has('DEFAULT.mkisofs_cmd') ? config.DEFAULT.mkisofs_cmd : null;
   const outcome = await makeDrive(tree, output, { format: chosen, mkisofsCmd, recordedAt: new Date() });
   if (outcome === 'exists') throw new DriveExistsError(output);

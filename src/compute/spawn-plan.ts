@@ -11,6 +11,7 @@ import type { SpawnRequest } from '../nova/spawn-request.js';
 import type { ConfigDriveFormat } from '../virt/blockinfo.js';
 import { renderDomainXml } from '../virt/domain-xml.js';
 import { planGuest, type GuestRequest } from '../virt/plan-guest.js';
+import type { DiskInfoResult } from '../virt/blockinfo.js';
 import type { VirtOptions } from '../virt/virt-options.js';
 import { blockDevicesFor, withDeviceNames } from './block-devices.js';
 
@@ -31,9 +32,16 @@ export interface SpawnPlan {
 
 export function planSpawn(request: SpawnRequest, options: SpawnPlanOptions, files: GuestFiles, configDrive: ConfigDriveFormat | null, now: Date): SpawnPlan {
   const plan = planGuest({ request, options: options.virt, ...files, configDrive, now });
-  const named = withDeviceNames(request, plan.diskInfo.mapping);
-  const metadata = buildInstanceMetadata(named, options.metadata, blockDevicesFor(plan.diskInfo.mapping));
-  return { xml: renderDomainXml(plan.guest), metadata, named };
+  return { xml: renderDomainXml(plan.guest), ...planMetadata(request, options, plan.diskInfo) };
+}
+
+/**
+ * The instance's metadata, its disks named as a spawn names them: what a drive needs, without the domain (a
+ * drive can be made for a guest whose NICs this host would not plug).
+ */
+export function planMetadata(request: SpawnRequest, options: SpawnPlanOptions, { mapping }: DiskInfoResult): Pick<SpawnPlan, 'metadata' | 'named'> {
+  const named = withDeviceNames(request, mapping);
+  return { metadata: buildInstanceMetadata(named, options.metadata, blockDevicesFor(mapping)), named };
 }
 
 /**

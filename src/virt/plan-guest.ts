@@ -56,19 +56,26 @@ export function deviceNames(mapping: DiskMapping): {
   };
 }
 
-export function planGuest(input: GuestRequest): GuestPlan {
+/** blockinfo.get_disk_info for the guest: where each disk goes (bus, device name), all the metadata needs of it. */
+export function guestDiskInfo(input: Pick<GuestRequest, 'request' | 'options' | 'configDrive'>): DiskInfoResult {
   const { request, options } = input;
   const { instance, image } = request;
-  const platform = guestPlatform(image, { arch: options.host_arch, machineTypes: options.machine_types });
-  const diskInfo = getDiskInfo({
+  return getDiskInfo({
     image,
-    platform,
+    platform: guestPlatform(image, { arch: options.host_arch, machineTypes: options.machine_types }),
     diskPrefix: options.disk_prefix,
     ephemeralGb: instance.flavor.ephemeral_gb,
     swapMb: instance.flavor.swap,
     rootDeviceName: instance.root_device_name,
     configDrive: input.configDrive,
   });
+}
+
+export function planGuest(input: GuestRequest): GuestPlan {
+  const { request, options } = input;
+  const { instance, image } = request;
+  const platform = guestPlatform(image, { arch: options.host_arch, machineTypes: options.machine_types });
+  const diskInfo = guestDiskInfo(input);
   const { disks, controllers } = planDisks({
     mapping: diskInfo.mapping,
     images: input.images,
