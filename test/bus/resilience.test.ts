@@ -154,7 +154,7 @@ test('a cluster URL whose first host is down: the next host is tried, over TLS v
     );
     distrusting.start();
     try {
-      await eventually('the certificate refused', () => (logLines.some((line) => line.includes('test.tls.distrusting.rpc cannot connect to 127.0.0.1:' + broker.tlsPort) && /certificate/i.test(line)) ? true : undefined));
+      await eventually('the certificate refused', () => (logLines.some((line) => /test\.tls\.distrusting\.rpc \[[^\]]*\] cannot connect to 127\.0\.0\.1:/.test(line) && line.includes(`:${broker.tlsPort}`) && /certificate/i.test(line)) ? true : undefined));
     } finally {
       await distrusting.stop(1_000);
     }
@@ -181,11 +181,11 @@ test('a broker that stops answering is noticed through missed heartbeats, and th
     broker.freeze();
     try {
       // The socket stays open: only the heartbeats tell that the broker is gone.
-      await eventually('the lost connection noticed', () => (logLines.some((line) => /test\.heartbeat\.rpc connection to .* lost: Heartbeat timeout/.test(line)) ? true : undefined), 20_000);
+      await eventually('the lost connection noticed', () => (logLines.some((line) => /test\.heartbeat\.rpc \[[^\]]*\] connection to .* lost: Heartbeat timeout/.test(line)) ? true : undefined), 20_000);
     } finally {
       broker.thaw();
     }
-    await eventually('the reconnection', () => (logLines.some((line) => /test\.heartbeat\.rpc connected to .*generation=2/.test(line)) ? true : undefined), 30_000);
+    await eventually('the reconnection', () => (logLines.some((line) => /test\.heartbeat\.rpc \[[^\]]*\] connected to .*generation=2/.test(line)) ? true : undefined), 30_000);
     const instance = newInstance();
     await publishCasts(HOST, [instance]);
     await eventually('the spawn after reconnecting', async () => ((await compute.connection.lookupByUuid(instance.uuid))?.state === 'running' ? true : undefined));
