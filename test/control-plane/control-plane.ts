@@ -75,15 +75,17 @@ const CLI_ENDPOINTS = {
 
 /**
  * Runs Debian's `openstack` command against one service with keystoneauth's admin_token plugin (no Keystone:
- * the endpoint and noauth2's token are given) and returns its `-f json` output parsed. Neutron's endpoint
- * comes from a clouds.yaml of the test process (network_endpoint_override): `server create --network NAME`
- * looks the network up there, and admin_token gives the CLI no catalog to find it in.
+ * the endpoint and noauth2's token are given) and returns its `-f json` output parsed. A command naming a
+ * network or a port (`server create --network N`) gets Neutron's endpoint from a clouds.yaml of the test
+ * process (network_endpoint_override): the CLI looks them up there, and admin_token gives it no catalog. Only
+ * then: a cloud from clouds.yaml changes how the CLI finds other things too (hypervisor show by name).
  */
 export async function openstack(plane: ControlPlane, service: keyof typeof CLI_ENDPOINTS, args: readonly string[]): Promise<unknown> {
+  const neutron = args.some((arg) => arg === '--network' || arg === '--port');
   const { stdout } = await execFileAsync(
     '/usr/bin/openstack',
-    ['--os-cloud', 'plane', '--os-auth-type', 'admin_token', '--os-endpoint', CLI_ENDPOINTS[service](plane), '--os-token', plane.token, ...args, '-f', 'json'],
-    { timeout: 60_000, env: { ...process.env, OS_CLOUD: '', OS_CLIENT_CONFIG_FILE: cloudsYaml(plane) } },
+    [...(neutron ? ['--os-cloud', 'plane'] : []), '--os-auth-type', 'admin_token', '--os-endpoint', CLI_ENDPOINTS[service](plane), '--os-token', plane.token, ...args, '-f', 'json'],
+    { timeout: 60_000, env: { ...process.env, OS_CLOUD: '', ...(neutron ? { OS_CLIENT_CONFIG_FILE: cloudsYaml(plane) } : {}) } },
   );
   return JSON.parse(stdout) as unknown;
 }
