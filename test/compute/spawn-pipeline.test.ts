@@ -11,6 +11,7 @@ import type { SpawnRequest } from '../../src/nova/spawn-request.js';
 import { LibvirtConnection, type DomainIdentity } from '../../src/virt/connection.js';
 import { DHCP_VIF, fullRequest, STATIC_VIF, testOptions } from '../metadata/fixtures.js';
 import { InstanceEvents } from '../../src/compute/instance-events.js';
+import { eventually } from '../bus/helpers/rabbit.js';
 import type { HostBridges } from '../../src/virt/vif-plug.js';
 import { virtOptions } from '../virt/fixtures.js';
 import { ImageCache, LocalDiskPreparer } from '../../src/virt/imagecache/index.js';
@@ -211,8 +212,7 @@ describe('VIFs Neutron has not reported ACTIVE: network-vif-plugged awaited with
   const state = async (spawned: SpawnRequest) => (await connection.lookupByUuid(spawned.instance.uuid))?.state;
   /** Until the pipeline has registered its waiter and paused the domain. */
   async function pausedWaiting(spawned: SpawnRequest): Promise<void> {
-    for (let i = 0; i < 500 && (await state(spawned)) !== 'paused'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await state(spawned)).toBe('paused');
+    await eventually('the domain paused', async () => ((await state(spawned)) === 'paused' ? true : undefined), 5_000, 10);
   }
 
   test('the bridge is made, the guest waits paused, and runs once the event came', async () => {
@@ -269,12 +269,7 @@ describe('VIFs Neutron has not reported ACTIVE: network-vif-plugged awaited with
     await first;
     const again = waitingPipeline(events).spawner.spawn(spawned);
     // Taken once the second spawn has registered its waiter.
-    let taken = false;
-    for (let i = 0; i < 500 && !taken; i++) {
-      taken = events.pop(spawned.instance.uuid, KEY, 'completed');
-      if (!taken) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(taken).toBe(true);
+    await eventually('the event taken', () => (events.pop(spawned.instance.uuid, KEY, 'completed') ? true : undefined), 5_000, 10);
     await expect(again).resolves.toMatchObject({ outcome: 'resumed' });
     expect(await state(spawned)).toBe('running');
   });
