@@ -224,7 +224,7 @@ class Build {
     this.spawning = true;
     this.networkInfo = await allocating;
     // Saved with the build's next save (Nova's _allocate_network_async does not save it either).
-    this.instance.set('system_metadata', { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), network_allocated: 'True' });
+    this.instance.set('system_metadata', this.systemMetadata({ network_allocated: 'True' }));
     const securityGroups = await this.securityGroups();
     const request: SpawnRequest = {
       ...this.request,
@@ -267,7 +267,7 @@ class Build {
     if (this.instance === undefined) return;
     await this.book.quietly('deallocate_for_instance', async () => {
       await this.deps.network.deallocate(this.book, this.instance, this.context, InstanceNetwork.requested(this.cast.args), this.networkInfo?.json ?? null);
-      this.instance.set('system_metadata', { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), network_allocated: 'False' });
+      this.instance.set('system_metadata', this.systemMetadata({ network_allocated: 'False' }));
     });
   }
 
@@ -280,8 +280,7 @@ class Build {
     const { deps } = this;
     deps.log.debug('Starting instance...', this.log);
     const roles = Array.isArray(this.context['roles']) ? (this.context['roles'] as unknown[]).join(',') : '';
-    const systemMetadata = { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), boot_roles: roles };
-    const changes = { vm_state: 'building', task_state: null, host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: systemMetadata as FieldValue };
+    const changes = { vm_state: 'building', task_state: null, host: deps.host, node: this.nodeName(), launched_on: deps.host, system_metadata: this.systemMetadata({ boot_roles: roles }) };
     const start = reached === Reached.Scheduled;
     const [event, saved] = await Promise.allSettled([start ? this.book.eventStart(BUILD_EVENT) : null, this.save(changes, ['scheduling', null])]);
     if (start) this.eventStarted = event.status === 'fulfilled';
@@ -311,6 +310,11 @@ class Build {
     const reached = TASK_STATE_REACHED[String(taskState)];
     if (reached === undefined || host === null) throw new OperationStopped(this.uuid, 'build', `the instance's task_state is ${String(taskState)}`, false);
     return reached;
+  }
+
+  /** The instance's system_metadata with `entries` set, for a save to carry. */
+  private systemMetadata(entries: Record<string, string>): FieldValue {
+    return { ...((this.instance.get('system_metadata') as Record<string, FieldValue> | undefined) ?? {}), ...entries } as FieldValue;
   }
 
   /** The node to record: the scheduler's choice, else the node this host reports. */
