@@ -17,12 +17,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readDrive } from '../../src/configdrive/read-drive.js';
-import type { DriveTree } from '../../src/configdrive/tree.js';
-import { OPENSTACK_VERSION_DIRECTORIES } from '../../src/metadata/versions.js';
 import { eventually } from '../bus/helpers/rabbit.js';
 import { ComputeHost, ec2ImageId, ec2InstanceId, novaDb, remove, settled } from '../control-plane/compute-host.js';
 import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
-import { novaServerDrive } from '../metadata/nova-reference.js';
+import { expectDriveAsNova } from '../control-plane/server-drive.js';
 import { isAbout, logTime } from '../helpers/log-lines.js';
 
 const execFileAsync = promisify(execFile);
@@ -139,33 +137,11 @@ test('server create goes ACTIVE on our host, its build in the event list, Nova\'
   expect(await response.text()).toBe(ec2Id);
 }, 240_000);
 
-/**
- * Each meta_data.json's random_seed, in the order Nova draws them (one os.urandom(512) per document, by
- * version): checked for their form, base64 of 512 bytes, one of its own per document.
- */
-function randomSeeds(drive: DriveTree): Buffer[] {
-  const seeds: string[] = [];
-  for (const directory of OPENSTACK_VERSION_DIRECTORIES) {
-    const seed = (JSON.parse(text(drive.get(`openstack/${directory}/meta_data.json`))) as { random_seed?: string }).random_seed;
-    if (seed === undefined) continue;
-    expect({ directory, bytes: Buffer.from(seed, 'base64').length, canonical: Buffer.from(seed, 'base64').toString('base64') === seed }).toEqual({ directory, bytes: 512, canonical: true });
-    seeds.push(seed);
-  }
-  expect(new Set(seeds).size).toBe(seeds.length);
-  return seeds.map((seed) => Buffer.from(seed, 'base64'));
-}
-
 test('its drive is what Nova\'s own InstanceMetadata writes for the server in cell1, with our nova.conf', async () => {
   if (!built) throw new Error('no server: the build test failed');
   expect(built.adminPass).toEqual(expect.any(String));
   const drive = readDrive(readFileSync(join(dir, 'instances', built.id, 'disk.config'))).tree;
-  // The random seeds are the only bytes a build draws: Nova's os.urandom returns ours, so the rest is compared whole.
-  const seeds = randomSeeds(drive);
-  const nova = await novaServerDrive({ configFiles: [plane.nova_conf, config], uuid: built.id, adminPassword: built.adminPass, randomSeeds: seeds });
-  expect(nova.urandomCalls).toBe(seeds.length);
-  // Path -> bytes as latin1 text (one character per byte): one comparison that shows every file that differs.
-  const asText = (files: Iterable<[string, Uint8Array]>) => Object.fromEntries([...files].map(([path, data]) => [path, Buffer.from(data).toString('latin1')]));
-  expect(asText(drive)).toEqual(asText(nova.files));
+  const nova = await expectDriveAsNova(drive, { configFiles: [plane.nova_conf, config], uuid: built.id, adminPassword: built.adminPass });
   // What the comparison covered: the password, the key and the user data are in Nova's files.
   const latest = JSON.parse(new Map(nova.files).get('openstack/latest/meta_data.json')!.toString('utf8')) as Record<string, unknown>;
   expect(latest).toMatchObject({ uuid: built.id, admin_pass: built.adminPass, keys: [expect.objectContaining({ type: 'ssh' })], devices: [] });

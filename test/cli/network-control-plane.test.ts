@@ -20,10 +20,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { readDrive } from '../../src/configdrive/read-drive.js';
 import { eventually } from '../bus/helpers/rabbit.js';
-import { ComputeHost, novaDb, remove, settled, type Server } from '../control-plane/compute-host.js';
-import { computeHostConfig, CONTROL_PLANE_START_MS, getJson, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { ComputeHost, deleteServers, novaDb, remove, settled, type Server } from '../control-plane/compute-host.js';
+import { computeHostConfig, CONTROL_PLANE_START_MS, openstack, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { claimAgentHost, createNetwork, createPort, createSubnet, deleteNetwork, deletePort, listPorts, neutron, showPort, updatePort, type AgentHostClaim, type Port } from '../control-plane/network.js';
-import { novaServerDrive } from '../metadata/nova-reference.js';
+import { expectDriveAsNova } from '../control-plane/server-drive.js';
 import { proxyHeaders } from '../metadata-api/fixtures.js';
 
 const SUFFIX = randomBytes(4).toString('hex');
@@ -82,8 +82,7 @@ async function create(label: string, args: string[]): Promise<{ id: string; admi
 
 /** DELETE through nova-api (our service is up: terminate_instance reaches the daemon), until the server is gone. */
 async function deleteServer(id: string): Promise<void> {
-  expect(await remove(plane, `${plane.compute_url}/servers/${id}`)).toBe(true);
-  await eventually(`server ${id} gone`, async () => ((await getJson(`${plane.compute_url}/servers/${id}`, plane).then(() => false, () => true)) ? true : undefined), 90_000, 1_000);
+  expect(await deleteServers(plane, [id], 90_000)).toEqual([]);
 }
 
 /** The port as bound to our host for the server. */
@@ -117,14 +116,7 @@ test('--network: ACTIVE, the port made and bound here, the address listed; drive
 
   // The drive, every file, against Nova's own InstanceMetadata for the server as cell1 holds it.
   const drive = readDrive(readFileSync(join(dir, 'instances', built.id, 'disk.config'))).tree;
-  const seeds = [...drive].flatMap(([path, bytes]) => {
-    if (!/^openstack\/[^/]+\/meta_data\.json$/.test(path)) return [];
-    const seed = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { random_seed?: string }).random_seed;
-    return seed === undefined ? [] : [Buffer.from(seed, 'base64')];
-  });
-  const nova = await novaServerDrive({ configFiles: [plane.nova_conf, config], uuid: built.id, adminPassword: built.adminPass, randomSeeds: seeds });
-  const asText = (files: Iterable<[string, Uint8Array]>) => Object.fromEntries([...files].map(([path, data]) => [path, Buffer.from(data).toString('latin1')]));
-  expect(asText(drive)).toEqual(asText(nova.files));
+  await expectDriveAsNova(drive, { configFiles: [plane.nova_conf, config], uuid: built.id, adminPassword: built.adminPass });
   const networkData = JSON.parse(Buffer.from(drive.get('openstack/latest/network_data.json')!).toString('utf8')) as { links: { ethernet_mac_address: string }[]; networks: { type: string; ip_address: string }[] };
   expect(networkData.links.map((link) => link.ethernet_mac_address)).toEqual([port!.mac_address]);
   expect(networkData.networks).toEqual([expect.objectContaining({ type: 'ipv4', ip_address: address })]);

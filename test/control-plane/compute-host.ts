@@ -192,7 +192,8 @@ export class ComputeHost {
  * Deletes the servers and waits up to `timeoutMs` for them to be gone, asking again where nova-api refused (on
  * sqlite its delete fails now and then: database is locked); the ids of those still there.
  */
-async function deleteServers(plane: ControlPlane, ids: readonly string[], timeoutMs: number): Promise<string[]> {
+/** Deletes the servers through nova-api and waits until they are gone: those still there at the deadline. */
+export async function deleteServers(plane: ControlPlane, ids: readonly string[], timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let left = [...ids];
   const asked = new Set<string>();
@@ -214,7 +215,10 @@ export async function settled(plane: ControlPlane, id: string): Promise<Server> 
 }
 
 async function serverGone(plane: ControlPlane, id: string): Promise<boolean> {
-  return (await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } })).status === 404;
+  const response = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });
+  // Read to its end: an unread body keeps its connection, and a process that polls keeps running on it.
+  await response.arrayBuffer();
+  return response.status === 404;
 }
 
 /**
