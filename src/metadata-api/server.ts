@@ -4,8 +4,8 @@
  * costs no I/O except that password write.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { NovaConfig } from '../config/schema.js';
+import { listen, type HttpListener } from '../http-listener.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { httpError, TEXT_HTML, type MetadataResponse } from './http-error.js';
@@ -31,13 +31,7 @@ export interface MetadataServerOptions {
   metrics?: Pick<Metrics, 'metadataRequest'>;
 }
 
-export interface MetadataServer {
-  /** The bound address and port (port 0 in the config binds an ephemeral one). */
-  address: string;
-  port: number;
-  /** Stops listening and closes every connection, idle keep-alive ones included. */
-  close(): Promise<void>;
-}
+export type MetadataServer = HttpListener;
 
 /** Nova's [DEFAULT] enabled_apis: the metadata API runs when it lists "metadata". */
 export function metadataApiEnabled(config: Pick<NovaConfig, 'DEFAULT'>): boolean {
@@ -199,24 +193,7 @@ export async function startMetadataServer(options: MetadataServerOptions): Promi
       }
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.DEFAULT.metadata_listen_port, config.DEFAULT.metadata_listen, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // After start, a failing socket is that client's problem, never the daemon's.
-  server.on('error', (error) => log.error(`metadata API server error: ${error.message}`));
-  const { address, port } = server.address() as AddressInfo;
-  log.info('metadata API listening', { address, port, service_metadata_proxy: config.neutron.service_metadata_proxy });
-  return {
-    address,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listen(server, config.DEFAULT.metadata_listen_port, config.DEFAULT.metadata_listen, log, 'metadata API');
+  log.info('metadata API listening', { address: listener.address, port: listener.port, service_metadata_proxy: config.neutron.service_metadata_proxy });
+  return listener;
 }

@@ -3,8 +3,8 @@
  * text format, GET /healthz as JSON (200 when every component answers, 503 naming those that do not).
  */
 import http, { type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { NovaConfig } from '../config/schema.js';
+import { listen, type HttpListener } from '../http-listener.js';
 import type { Logger } from '../log.js';
 import { Health, type HealthProbe } from './health.js';
 import type { PrometheusMetrics } from './prometheus.js';
@@ -17,11 +17,7 @@ export interface MetricsServerOptions {
   log: Logger;
 }
 
-export interface MetricsServer {
-  address: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type MetricsServer = HttpListener;
 
 /** [nova_spawnd] metrics_enabled. */
 export function metricsEnabled(config: Pick<NovaConfig, 'nova_spawnd'>): boolean {
@@ -59,24 +55,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.listen, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (error) => log.error(`metrics server error: ${error.message}`));
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    address,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, options.listen, log, 'metrics');
 }
 
 /**
