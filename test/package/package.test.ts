@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT, VERSION } from '../../src/version.js';
 import { createVhost, eventually, type TestVhost } from '../bus/helpers/rabbit.js';
 import { seedImage } from '../compute/seed-image.js';
-import { closedPort } from '../helpers/closed-port.js';
 import { documentedExample } from '../nova/plain-requests.js';
-import { systemdRoot, SystemdContainer } from '../systemd/container.js';
+import { containerDaemonConfig, systemdRoot, SystemdContainer } from '../systemd/container.js';
 
 const PACKAGE = 'nova-spawnd';
 const UNIT_WANTS = '/etc/systemd/system/multi-user.target.wants/nova-spawnd.service';
@@ -259,19 +258,7 @@ describe('the package under a real systemd', () => {
 
     // The operator names the cloud (here: the host's broker; the container shares the host's network, so ports
     // of its own), then starts it. Type=notify: start returns once the daemon said READY=1.
-    const config = [
-      '[DEFAULT]',
-      `host = package-test-${process.pid}`,
-      `transport_url = ${vhost.url}`,
-      'metadata_listen = 127.0.0.1',
-      `metadata_listen_port = ${await closedPort()}`,
-      '[nova_spawnd]',
-      `metrics_listen_port = ${await closedPort()}`,
-      '[libvirt]',
-      'virt_type = qemu',
-      'connection_uri = test:///default',
-      '',
-    ].join('\n');
+    const config = await containerDaemonConfig(`package-test-${process.pid}`, vhost.url);
     await container.writeFile('/etc/nova/nova-spawnd.conf', config, '0640', 'root:nova');
     await container.run(['systemctl', 'start', 'nova-spawnd.service']);
     const started = await show();

@@ -15,6 +15,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '../bus/helpers/rabbit.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 const execFileAsync = promisify(execFile);
 const REPO = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
@@ -223,4 +224,25 @@ export async function installDaemon(container: SystemdContainer, installation: I
   await container.writeFile('/etc/nova/nova-spawnd.conf', config, '0640', 'root:nova');
   await container.writeFile('/etc/systemd/system/nova-spawnd.service.d/test.conf', dropIn);
   await container.run(['systemctl', 'daemon-reload']);
+}
+
+/**
+ * The nova.conf of a daemon in the container, on libvirt's test driver with the broker at `transportUrl`.
+ * The container shares the host's network: the metadata API and metrics get ports of their own, not the
+ * defaults other tests may hold.
+ */
+export async function containerDaemonConfig(host: string, transportUrl: string): Promise<string> {
+  return [
+    '[DEFAULT]',
+    `host = ${host}`,
+    `transport_url = ${transportUrl}`,
+    'metadata_listen = 127.0.0.1',
+    `metadata_listen_port = ${await closedPort()}`,
+    '[nova_spawnd]',
+    `metrics_listen_port = ${await closedPort()}`,
+    '[libvirt]',
+    'virt_type = qemu',
+    'connection_uri = test:///default',
+    '',
+  ].join('\n');
 }

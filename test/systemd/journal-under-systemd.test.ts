@@ -5,10 +5,9 @@
  * protocol, with oslo.log's fields and INSTANCE_UUID. A build that cannot find its image gives the error line.
  */
 import type { Channel, ChannelModel } from 'amqplib';
-import { closedPort } from '../helpers/closed-port.js';
 import { connectClient, createVhost, eventually, type TestVhost } from '../bus/helpers/rabbit.js';
 import { castBody, newInstance, novaCastTemplate, type CastTemplate, type TestInstance } from '../bus/helpers/messages.js';
-import { installDaemon, installationUnderTest, systemdRoot, SystemdContainer, type JournalEntry } from './container.js';
+import { containerDaemonConfig, installDaemon, installationUnderTest, systemdRoot, SystemdContainer, type JournalEntry } from './container.js';
 
 const UNIT = 'nova-spawnd.service';
 
@@ -45,19 +44,7 @@ describe("the daemon's lines in a real journal", () => {
     template = await novaCastTemplate();
     const installation = installationUnderTest();
     container = await SystemdContainer.boot(root, `nova-spawnd-journal-${process.pid}`, [['/usr/bin/node', '/usr/bin/node'], ...installation.binds]);
-    config = [
-      '[DEFAULT]',
-      `host = ${host}`,
-      `transport_url = ${vhost.url}`,
-      'metadata_listen = 127.0.0.1',
-      `metadata_listen_port = ${await closedPort()}`,
-      '[nova_spawnd]',
-      `metrics_listen_port = ${await closedPort()}`,
-      '[libvirt]',
-      'virt_type = qemu',
-      'connection_uri = test:///default',
-      '',
-    ].join('\n');
+    config = await containerDaemonConfig(host, vhost.url);
     await installDaemon(container, installation, config, '[Service]\n');
     await container.run(['systemctl', 'start', UNIT]);
     client = await connectClient(vhost.url);

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { closedPort } from '../helpers/closed-port.js';
 import { createVhost, eventually, SHARED_BROKER, type TestVhost } from '../bus/helpers/rabbit.js';
-import { installDaemon, installationUnderTest, systemdRoot, SystemdContainer } from './container.js';
+import { containerDaemonConfig, installDaemon, installationUnderTest, systemdRoot, SystemdContainer } from './container.js';
 
 const UNIT = 'nova-spawnd.service';
 const PROPERTIES = ['ActiveState', 'SubState', 'StatusText', 'NRestarts', 'MainPID', 'Result', 'StateChangeTimestampMonotonic'];
@@ -52,21 +52,8 @@ describe('the unit under a real systemd', () => {
     relay = new BrokerRelay(await closedPort());
     const installation = installationUnderTest();
     container = await SystemdContainer.boot(root, `nova-spawnd-test-${process.pid}`, [['/usr/bin/node', '/usr/bin/node'], ...installation.binds]);
-    const config = [
-      '[DEFAULT]',
-      `host = ${host}`,
-      // Through the relay, which is closed until the test opens it: the broker is "away" at first.
-      `transport_url = ${vhost.url.replace(`:${SHARED_BROKER.port}/`, `:${relay.port}/`)}`,
-      'metadata_listen = 127.0.0.1',
-      `metadata_listen_port = ${await closedPort()}`,
-      // The container shares the host's network: ports of its own, not the defaults other tests may hold.
-      '[nova_spawnd]',
-      `metrics_listen_port = ${await closedPort()}`,
-      '[libvirt]',
-      'virt_type = qemu',
-      'connection_uri = test:///default',
-      '',
-    ].join('\n');
+    // Through the relay, which is closed until the test opens it: the broker is "away" at first.
+    const config = await containerDaemonConfig(host, vhost.url.replace(`:${SHARED_BROKER.port}/`, `:${relay.port}/`));
     // Shorter than the unit's, so that a stopped daemon is restarted within seconds.
     const dropIn = ['[Service]', 'WatchdogSec=5', 'TimeoutAbortSec=2', 'RestartSec=1', ''].join('\n');
     await installDaemon(container, installation, config, dropIn);
