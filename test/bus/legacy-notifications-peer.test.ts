@@ -5,17 +5,15 @@
  * compute.instance.create.start and .end on `notifications` (and the versioned ones on their own topic); a
  * build of a missing image publishes compute.instance.create.error at priority ERROR.
  */
-import { fileURLToPath } from 'node:url';
 import { getLogger } from '../../src/log.js';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
-import { runPython } from '../metadata/python.js';
+import { peer } from './helpers/oslo-peer.js';
 import { busOptions, daemonSections } from './helpers/config.js';
 import { CACHED_IMAGE_ID, MISSING_IMAGE_ID, standaloneCompute, testCompute, type TestCompute } from './helpers/compute.js';
 import { newInstance } from './helpers/messages.js';
 import { listen } from './helpers/oslo-listener.js';
 import { createVhost, eventually, type TestVhost } from './helpers/rabbit.js';
 
-const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
 const HOST = 'compute-legacy';
 
 let vhost: TestVhost;
@@ -36,9 +34,8 @@ afterAll(async () => {
   await vhost?.remove();
 });
 
-async function cast(uuid: string, id: number, imageId: string): Promise<Record<string, unknown>> {
-  const out = await runPython([PEER, 'cast', vhost.url, HOST, uuid, String(id), imageId], null);
-  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+function cast(uuid: string, id: number, imageId: string): Promise<Record<string, unknown>> {
+  return peer('cast', vhost.url, HOST, uuid, String(id), imageId);
 }
 
 test('a spawn: compute.instance.create.start and .end on notifications.info, the versioned pair on versioned_notifications', async () => {

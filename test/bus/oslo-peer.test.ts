@@ -8,18 +8,17 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { InstanceEvents } from '../../src/compute/instance-events.js';
 import { getLogger } from '../../src/log.js';
 import { SpawnDaemon } from '../../src/bus/spawn-daemon.js';
-import { DEBIAN_PYTHON, runPython } from '../metadata/python.js';
+import { DEBIAN_PYTHON } from '../metadata/python.js';
+import { PEER, peer } from './helpers/oslo-peer.js';
 import { busOptions, daemonSections } from './helpers/config.js';
 import { CACHED_IMAGE_ID, standaloneCompute, testCompute, type TestCompute } from './helpers/compute.js';
 import { newInstance } from './helpers/messages.js';
 import { listen } from './helpers/oslo-listener.js';
 import { createVhost, eventually, listDeclarations, type TestVhost } from './helpers/rabbit.js';
 
-const PEER = fileURLToPath(new URL('./helpers/oslo_peer.py', import.meta.url));
 const HOST = 'compute-peer';
 
 let vhost: TestVhost;
@@ -40,11 +39,6 @@ afterAll(async () => {
   await compute?.close();
   await vhost?.remove();
 });
-
-async function peer(...args: string[]): Promise<Record<string, unknown>> {
-  const out = await runPython([PEER, ...args], null);
-  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
-}
 
 async function running(uuid: string): Promise<string> {
   return eventually(`instance ${uuid} running`, async () => {
