@@ -48,6 +48,9 @@ export function networkInstance(instance: WireObject, cache?: unknown): NetworkI
   };
 }
 
+/** The empty network_info a deallocated instance's cache holds. */
+const NO_NETWORK: NetworkInfo = networkInfoOf([]);
+
 /** A network failure as the operation's: Neutron refusing is final, Neutron not answering may pass. */
 function asFailure(uuid: string, operation: string, error: unknown): OperationFailed {
   if (error instanceof OperationFailed) return error;
@@ -158,6 +161,3 @@ function cacheObject(uuid: string, info: NetworkInfo): WireObject {
   cache.set('network_info', info.json);
   return cache;
 }
-
-/** Empty network_info, for a build that allocates nothing. */
-export const NO_NETWORK: NetworkInfo = networkInfoOf([]);

@@ -75,7 +75,7 @@ export class VirtualInterfaceCreate extends Error {
 }
 
 /** _get_neutron_events: network-vif-plugged of every VIF not active yet (a remote-managed one never says). */
-export function neutronEvents(networkInfo: readonly Vif[]): string[] {
+function neutronEvents(networkInfo: readonly Vif[]): string[] {
   return networkInfo.filter((vif) => !vif.active && vif.vnic_type !== 'remote-managed').map((vif) => eventKey('network-vif-plugged', vif.id));
 }
 
