@@ -1,6 +1,6 @@
-"""Nova's databases on sqlite, as the four nova-manage runs would make them (api_db sync, cell_v2 map_cell0,
-cell_v2 create_cell --name cell1, db sync), in one process: each nova-manage run spends about 10 s of this
-machine's time importing Nova before it does any work.
+"""Nova's databases (in the control plane's MariaDB), as the four nova-manage runs would make them (api_db
+sync, cell_v2 map_cell0, cell_v2 create_cell --name cell1, db sync), in one process: each nova-manage run
+spends about 10 s of this machine's time importing Nova before it does any work.
 
 Usage: python3 nova_databases.py NOVA_CONF CELL0_CONNECTION
 """

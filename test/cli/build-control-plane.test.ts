@@ -177,7 +177,7 @@ test('a server deleted before its build is consumed: the build stops, no domain,
   expect(await host.stop()).toBe(0);
   const id = await host.createServer(`deleted-${SUFFIX}`, ['--image', plane.image_id, '--flavor', await flavor('deleted', 1)]);
   // The conductor casts the build right after it made the instance's row in cell1.
-  await eventually(`server ${id} in cell1`, async () => ((await novaDb(plane, 'select uuid from instances where uuid = ?', id)).length > 0 ? true : undefined), 30_000, 250);
+  await eventually(`server ${id} in cell1`, async () => ((await novaDb(plane, 'select uuid from instances where uuid = %s', id)).length > 0 ? true : undefined), 30_000, 250);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   await remove(plane, `${plane.compute_url}/servers/${id}`);
   const shown = await fetch(`${plane.compute_url}/servers/${id}`, { headers: { 'X-Auth-Token': plane.token } });

@@ -108,7 +108,7 @@ test('--network: ACTIVE, the port made and bound here, the address listed; drive
   expect(JSON.stringify(server['addresses'])).toContain(address);
 
   // The info cache Nova's database holds: our network_info, with the port.
-  const cache = await novaDb(plane, 'SELECT network_info FROM instance_info_caches WHERE instance_uuid = ?', built.id);
+  const cache = await novaDb(plane, 'SELECT network_info FROM instance_info_caches WHERE instance_uuid = %s', built.id);
   const vifs = JSON.parse(String(cache[0]![0])) as { id: string; address: string; type: string; network: { bridge: string } }[];
   expect(vifs.map((vif) => ({ id: vif.id, address: vif.address, type: vif.type, bridge: vif.network.bridge }))).toEqual([
     { id: port!.id, address: port!.mac_address, type: 'bridge', bridge: `brq${plane.network.id}`.slice(0, 14) },
@@ -137,7 +137,7 @@ test("--port: ACTIVE with the user's port bound here; after delete the port is k
   const second = '10.9.0.251';
   await updatePort(plane, mine.id, { fixed_ips: [...(await showPort(plane, mine.id)).fixed_ips.map(({ ip_address }) => ({ ip_address })), { ip_address: second }] });
   await eventually('the info cache refreshed by network-changed', async () => {
-    const [[cache]] = (await novaDb(plane, 'SELECT network_info FROM instance_info_caches WHERE instance_uuid = ?', built.id)) as [[string]];
+    const [[cache]] = (await novaDb(plane, 'SELECT network_info FROM instance_info_caches WHERE instance_uuid = %s', built.id)) as [[string]];
     return cache.includes(`"address": "${second}"`) ? true : undefined;
   }, 60_000, 1_000).catch((error: unknown) => {
     console.warn(`the daemon's log of ${built.id}:\n${host!.stderr.split('\n').filter((line) => line.includes(built.id) || line.includes('network-changed')).join('\n')}`);

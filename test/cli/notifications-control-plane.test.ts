@@ -78,7 +78,7 @@ async function server(id: string): Promise<Server> {
   return (await openstack(plane, 'compute', [...COMPUTE_API, 'server', 'show', id])) as Server;
 }
 
-/** `server stop` (POST os-stop), asked again while nova-api answers 500 (on sqlite: database is locked). */
+/** `server stop` (POST os-stop), asked again while nova-api answers 500 (a loaded control plane, now and then). */
 async function stopServer(id: string): Promise<void> {
   await eventually('os-stop accepted', async () => {
     const response = await fetch(`${plane.compute_url}/servers/${id}/action`, {

@@ -174,7 +174,7 @@ export class ComputeHost {
   }
 
   /**
-   * DELETE os-services/{id}, asked again while nova-api's sqlite database is locked. Not always enough: a
+   * DELETE os-services/{id}, asked again while nova-api answers HTTP 500. Not always enough: a
    * delete that failed after it deleted the resource provider leaves a record nova-api then refuses to delete
    * (ValueError: No such provider); that is only warned about.
    */
@@ -188,10 +188,6 @@ export class ComputeHost {
   }
 }
 
-/**
- * Deletes the servers and waits up to `timeoutMs` for them to be gone, asking again where nova-api refused (on
- * sqlite its delete fails now and then: database is locked); the ids of those still there.
- */
 /** Deletes the servers through nova-api and waits until they are gone: those still there at the deadline. */
 export async function deleteServers(plane: ControlPlane, ids: readonly string[], timeoutMs: number): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
@@ -232,13 +228,13 @@ export async function remove(plane: ControlPlane, url: string, headers: Record<s
   return false;
 }
 
-/** What cell1's database of the control plane (sqlite) holds: read-only queries. */
+/** What cell1's database of the control plane holds (its [database] connection in nova.conf): read-only queries, `%s` for each parameter. */
 export async function novaDb(plane: ControlPlane, sql: string, ...params: string[]): Promise<unknown[][]> {
-  const database = /connection = sqlite:\/\/\/(.*nova\.sqlite)(\?.*)?$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
+  const url = /^\[database\]\nconnection = (\S+)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
   const { stdout } = await execFileAsync('/usr/bin/python3', [
     '-c',
-    'import json, sqlite3, sys; c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True); print(json.dumps(c.execute(sys.argv[2], sys.argv[3:]).fetchall()))',
-    database,
+    'import json, sys, sqlalchemy\nwith sqlalchemy.create_engine(sys.argv[1]).connect() as c: print(json.dumps([list(row) for row in c.exec_driver_sql(sys.argv[2], tuple(sys.argv[3:]))]))',
+    url,
     sql,
     ...params,
   ]);
@@ -247,12 +243,12 @@ export async function novaDb(plane: ControlPlane, sql: string, ...params: string
 
 /** Nova's EC2 id of an instance (EC2InstanceMapping: cell1's instance_id_mappings), as on its drive. */
 export async function ec2InstanceId(plane: ControlPlane, uuid: string): Promise<string> {
-  return ec2Id('i', await novaDb(plane, 'select id from instance_id_mappings where uuid = ? and deleted = 0', uuid));
+  return ec2Id('i', await novaDb(plane, 'select id from instance_id_mappings where uuid = %s and deleted = 0', uuid));
 }
 
 /** Nova's EC2 id of an image (S3ImageMapping: cell1's s3_images): ami-, aki- or ari- by what the image is to the instance. */
 export async function ec2ImageId(plane: ControlPlane, prefix: 'ami' | 'aki' | 'ari', uuid: string): Promise<string> {
-  return ec2Id(prefix, await novaDb(plane, 'select id from s3_images where uuid = ? and deleted = 0', uuid));
+  return ec2Id(prefix, await novaDb(plane, 'select id from s3_images where uuid = %s and deleted = 0', uuid));
 }
 
 function ec2Id(prefix: string, rows: unknown[][]): string {

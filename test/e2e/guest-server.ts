@@ -158,8 +158,8 @@ export async function createGuestFlavor(plane: ControlPlane, suffix: string, cle
 
 /**
  * `openstack server delete <id>` as a user types it (it prints nothing, so not through openstack()). Asked
- * again, up to three times, while nova-api refused it without starting the delete: on the control plane's
- * sqlite it fails now and then (database is locked); a delete it did start is never asked for twice.
+ * again, up to three times, while nova-api refused it without starting the delete (HTTP 500: a loaded
+ * control plane, now and then); a delete it did start is never asked for twice.
  */
 export async function deleteServer(plane: ControlPlane, id: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
