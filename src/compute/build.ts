@@ -56,11 +56,12 @@ import type { Logger, LogContext } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { BuildCast } from '../nova/build-and-run-instance.js';
 import { isJsonObject } from '../nova/json-fields.js';
+import { isNoAllocate, type NetworkRequest } from '../nova/requested-networks.js';
 import type { NovaEc2Ids, SpawnRequest } from '../nova/spawn-request.js';
 import { novaDateTime, WireObject, type FieldValue } from '../nova/wire-object.js';
 import type { LibvirtConnection } from '../virt/connection.js';
 import { NetworkRequestRefused } from '../network/errors.js';
-import type { NetworkInfo } from '../network/network-api.js';
+import { networkInfoOf, type NetworkInfo } from '../network/network-api.js';
 import { InstanceNetwork } from './instance-network.js';
 import { InstanceBookkeeping, OperationStopped, UnexpectedTaskState, faultMessage, FAULT_MESSAGE_CHARS } from './instance-bookkeeping.js';
 import { BuildRescheduled, OperationFailed } from './operation-failed.js';
@@ -205,30 +206,41 @@ class Build {
     // Asked while the saves go on: the instance's EC2 ids depend on none of them.
     const ec2Ids = this.ec2Ids();
     ec2Ids.catch(() => undefined);
-    if (reached < Reached.Networking) await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
-    // _build_networks_for_instance: allocated while the next saves go on, as Nova's async allocation (a
+    // Nova saves task_state networking and then block_device_mapping at every build. Here a task state is
+    // saved where the build waits on its step: networking when there are ports to allocate (not for network
+    // `none`), block_device_mapping never (no volumes are attached; the root device's name goes with the
+    // spawning save). Each is a nova-conductor round trip on the build's path, two of six for `--nic none`.
+    const requested = InstanceNetwork.requested(this.cast.args);
+    let taskState: string | null = reached === Reached.BlockDeviceMapping ? 'block_device_mapping' : reached === Reached.Networking ? 'networking' : null;
+    if (reached < Reached.Networking && !isNoAllocate(requested)) {
+      await this.save({ vm_state: 'building', task_state: 'networking' }, [null]);
+      taskState = 'networking';
+    }
+    // _build_networks_for_instance: allocated while the next save goes on, as Nova's async allocation (a
     // failure is the spawn's: PortBindingFailed may be this host's, and is rescheduled).
-    const allocating = this.allocateNetwork(reached >= Reached.Networking);
+    const allocating = this.allocateNetwork(requested, reached >= Reached.Networking);
     allocating.catch(() => undefined);
-    if (reached < Reached.BlockDeviceMapping) {
-      // _default_block_device_names names the root disk before block_device_mapping is saved.
+    // The groups of the instance's ports, asked once they are allocated, while the saves go on.
+    const securityGroups = allocating.then(() => this.securityGroups());
+    securityGroups.catch(() => undefined);
+    if (reached < Reached.Spawning) {
+      // _default_block_device_names names the root disk before the driver spawns.
       const named: Record<string, FieldValue> = {};
       if (!this.instance.get('root_device_name') && deps.rootDeviceName) named['root_device_name'] = deps.rootDeviceName(this.request);
-      await this.save({ ...named, vm_state: 'building', task_state: 'block_device_mapping' }, undefined);
+      await this.save({ ...named, vm_state: 'building', task_state: 'spawning' }, [taskState]);
     }
-    if (reached < Reached.Spawning) await this.save({ vm_state: 'building', task_state: 'spawning' }, ['block_device_mapping']);
 
     const ids = await ec2Ids;
     // Nova asks Neutron while the driver spawns (_create_configdrive), once the ports are the instance's:
     // a failure there is the spawn's.
     this.spawning = true;
-    this.networkInfo = await allocating;
+    const allocated = await allocating;
+    this.networkInfo = allocated ?? networkInfoOf([]);
     // Saved with the build's next save (Nova's _allocate_network_async does not save it either).
-    this.instance.set('system_metadata', this.systemMetadata({ network_allocated: 'True' }));
-    const securityGroups = await this.securityGroups();
+    if (allocated !== null) this.instance.set('system_metadata', this.systemMetadata({ network_allocated: 'True' }));
     const request: SpawnRequest = {
       ...this.request,
-      security_groups: securityGroups,
+      security_groups: await securityGroups,
       instance: { ...this.request.instance, ec2_ids: ids, network_info: this.networkInfo.vifs },
     };
     const result = await this.pipeline.spawn(request, this.attempt);
@@ -251,10 +263,9 @@ class Build {
   /**
    * The instance's ports, allocated and bound to this host, the info cache saved (InstanceNetwork). A build
    * that may have allocated them before (a retried or redelivered one past networking) reads them back.
-   * system_metadata network_allocated goes with the next save, as in Nova.
+   * system_metadata network_allocated goes with the next save, as in Nova. Null for network `none`.
    */
-  private async allocateNetwork(mayBeAllocated: boolean): Promise<NetworkInfo> {
-    const requested = InstanceNetwork.requested(this.cast.args);
+  private async allocateNetwork(requested: NetworkRequest[] | null, mayBeAllocated: boolean): Promise<NetworkInfo | null> {
     const securityGroups = Array.isArray(this.cast.args['security_groups']) ? (this.cast.args['security_groups'] as unknown[]).filter((name): name is string => typeof name === 'string') : [];
     return this.deps.network.allocate(this.book, this.instance, this.context, requested, securityGroups, mayBeAllocated);
   }

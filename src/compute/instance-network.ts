@@ -11,7 +11,7 @@ import type { ServiceCatalog } from '../clients/catalog.js';
 import type { ConductorApi } from '../conductor/conductor-api.js';
 import type { Logger } from '../log.js';
 import type { InstanceCast } from '../nova/compute-casts.js';
-import { requestedNetworksFromPrimitive, type NetworkRequest } from '../nova/requested-networks.js';
+import { isNoAllocate, requestedNetworksFromPrimitive, type NetworkRequest } from '../nova/requested-networks.js';
 import { WireObject } from '../nova/wire-object.js';
 import { NetworkRequestRefused } from '../network/errors.js';
 import { cachedNetworkInfo, networkInfoOf, type NetworkAPI, type NetworkContext, type NetworkInfo, type NetworkInstance } from '../network/network-api.js';
@@ -86,9 +86,14 @@ export class InstanceNetwork implements NetworkEventHandler {
    * _build_networks_for_instance: the instance's ports allocated and bound to this host, the cache saved. A
    * build that may have allocated them already (`mayBeAllocated`: a retried or redelivered one that got past
    * networking) takes the ports Neutron has for the instance, if any, instead of asking for them again (a
-   * requested port would be "in use" by the instance itself).
+   * requested port would be "in use" by the instance itself). Null for network `none`: nothing allocated and
+   * nothing saved, as _allocate_network_async returns early.
    */
-  async allocate(book: InstanceBookkeeping, instance: WireObject, context: Record<string, unknown>, requested: NetworkRequest[] | null, securityGroups: string[], mayBeAllocated = false): Promise<NetworkInfo> {
+  async allocate(book: InstanceBookkeeping, instance: WireObject, context: Record<string, unknown>, requested: NetworkRequest[] | null, securityGroups: string[], mayBeAllocated = false): Promise<NetworkInfo | null> {
+    if (isNoAllocate(requested)) {
+      this.deps.log.debug("Not allocating networking since 'none' was specified.", book.log);
+      return null;
+    }
     const network = this.deps.network;
     const target = networkInstance(instance, []);
     const info = await this.refreshing.run(book.uuid, async () => {
@@ -110,6 +115,10 @@ export class InstanceNetwork implements NetworkEventHandler {
    * it, else the instance's own (a build's: the ports it just allocated).
    */
   async deallocate(book: InstanceBookkeeping, instance: WireObject, context: Record<string, unknown>, requested: NetworkRequest[] | null, cache?: unknown): Promise<void> {
+    if (isNoAllocate(requested)) {
+      this.deps.log.debug('Skipping network deallocation for instance since networking was not requested.', book.log);
+      return;
+    }
     await this.refreshing.run(book.uuid, async () => {
       await this.call(book.uuid, 'deallocate', () => this.deps.network.deallocateForInstance(networkContext(context), networkInstance(instance, cache), requested));
       // deallocate_for_instance ends with an empty cache; an instance already gone has none to empty.

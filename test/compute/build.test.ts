@@ -123,6 +123,8 @@ let cast: Decoded;
 let unnamed: Decoded;
 /** The same cast with no alternate host left in host_list. */
 let lastHost: Decoded;
+/** The same cast for network `none` (`--nic none`). */
+let noNetwork: Decoded;
 
 beforeAll(async () => {
   const wire = await novaWireBody('full', '6.0');
@@ -135,9 +137,14 @@ beforeAll(async () => {
   const alone = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
   alone.args['host_list'] = [];
   lastHost = decodedCast(alone);
+  const none = JSON.parse(JSON.stringify(decoded.message)) as typeof decoded.message;
+  const requests = ((none.args['requested_networks'] as Record<string, Record<string, unknown[]>>)['nova_object.data']!)['objects']! as Record<string, Record<string, unknown>>[];
+  requests.splice(1);
+  Object.assign(requests[0]!['nova_object.data']!, { network_id: 'none', port_id: null, address: null });
+  noNetwork = decodedCast(none);
 }, 60_000);
 
-function setup(row: Row, computeTask?: NovaBuildDeps['computeTask'], allocated: () => Promise<NetworkInfo> = async () => networkInfoOf([])) {
+function setup(row: Row, computeTask?: NovaBuildDeps['computeTask'], allocated: () => Promise<NetworkInfo | null> = async () => networkInfoOf([])) {
   const conductor = new Conductor(row);
   const pipeline = new Pipeline();
   const deleted: string[] = [];
@@ -186,8 +193,8 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
     // Asked at once, answered while the saves go on.
     'EC2Ids.get_by_instance',
     'Instance.save {"task_state":"networking","vm_state":"building"} expected [null]',
-    'Instance.save {"task_state":"block_device_mapping","vm_state":"building"}',
-    'Instance.save {"task_state":"spawning","vm_state":"building"} expected ["block_device_mapping"]',
+    // No block_device_mapping save: nothing is attached (no volumes).
+    'Instance.save {"task_state":"spawning","vm_state":"building"} expected ["networking"]',
     // _allocate_network_async's network_allocated goes with the next save.
     expect.stringMatching(/^Instance\.save \{"launched_at":"2026-12-02T03:04:05Z","power_state":1,"system_metadata":\{.*"network_allocated":"True"\},"task_state":null,"vm_state":"active"\} expected \["spawning"\]$/),
     'InstanceActionEvent.event_finish_with_failure',
@@ -204,10 +211,10 @@ test('a build from the cast: Nova\'s saves in order, Nova\'s EC2 ids to the pipe
   expect(conductor.row).toEqual({ vm_state: 'active', task_state: null, host: HOST });
 });
 
-test('an instance without a root device name gets the one the spawn will use, saved with block_device_mapping', async () => {
+test('an instance without a root device name gets the one the spawn will use, saved with spawning', async () => {
   const { conductor, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null });
   await build.build(unnamed.request, unnamed.build);
-  expect(conductor.story).toContain('Instance.save {"root_device_name":"/dev/vdz","task_state":"block_device_mapping","vm_state":"building"}');
+  expect(conductor.story).toContain('Instance.save {"root_device_name":"/dev/vdz","task_state":"spawning","vm_state":"building"} expected ["networking"]');
 });
 
 test('a cast delivered again, or a retry, reads the instance first', async () => {
@@ -444,6 +451,17 @@ describe('the network: allocated before the spawn, released when the build does 
     expect(conductor.calls.find((call) => call.what === 'InstanceFault.create')!.changes).toMatchObject({
       message: `VirtualInterfaceCreateException: timed out after 300 s waiting for network-vif-plugged-${PORT_VIF.id}`,
     });
+  });
+
+  test("network `none`: no networking save, nothing allocated, network_allocated not set (Nova's _allocate_network_async returns early)", async () => {
+    const { conductor, pipeline, build } = setup({ vm_state: 'building', task_state: 'scheduling', host: null }, undefined, async () => null);
+    await build.build(noNetwork.request, noNetwork.build, FIRST);
+    expect(pipeline.requests[0]!.instance.network_info).toEqual([]);
+    expect(conductor.story.filter((call) => call.startsWith('Instance.save'))).toEqual([
+      expect.stringMatching(CLAIM_SAVE),
+      'Instance.save {"task_state":"spawning","vm_state":"building"} expected [null]',
+      'Instance.save {"launched_at":"2026-12-02T03:04:05Z","power_state":1,"task_state":null,"vm_state":"active"} expected ["spawning"]',
+    ]);
   });
 
   test('a build stopped by a delete releases the ports too', async () => {
