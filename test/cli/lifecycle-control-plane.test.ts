@@ -317,7 +317,9 @@ async function actions(id: string): Promise<Action[]> {
 
 async function actionsOnce(id: string): Promise<Action[]> {
   const { instanceActions } = (await getJson(`${plane.compute_url}/servers/${id}/os-instance-actions`, plane)) as { instanceActions: { action: string; request_id: string; start_time: string }[] };
-  const sorted = [...instanceActions].sort((a, b) => a.start_time.localeCompare(b.start_time));
+  // nova-api lists them newest first (created_at, then id, descending): start_time alone ties on MariaDB,
+  // whose DATETIME keeps whole seconds.
+  const sorted = [...instanceActions].reverse();
   return Promise.all(
     sorted.map(async ({ action, request_id }) => {
       const { instanceAction } = (await getJson(`${plane.compute_url}/servers/${id}/os-instance-actions/${request_id}`, plane)) as { instanceAction: { events: { event: string; result: string | null }[] } };
