@@ -228,13 +228,17 @@ export async function remove(plane: ControlPlane, url: string, headers: Record<s
   return false;
 }
 
-/** What cell1's database of the control plane holds (its [database] connection in nova.conf): read-only queries, `%s` for each parameter. */
+/** cell1's database of the control plane, as SQLAlchemy connects to it: the [database] connection of nova.conf. */
+export function cellDatabaseUrl(plane: ControlPlane): string {
+  return /^\[database\]\nconnection = (\S+)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
+}
+
+/** What cell1's database holds: read-only queries, `%s` for each parameter. */
 export async function novaDb(plane: ControlPlane, sql: string, ...params: string[]): Promise<unknown[][]> {
-  const url = /^\[database\]\nconnection = (\S+)$/m.exec(readFileSync(plane.nova_conf, 'utf8'))![1]!;
   const { stdout } = await execFileAsync('/usr/bin/python3', [
     '-c',
     'import json, sys, sqlalchemy\nwith sqlalchemy.create_engine(sys.argv[1]).connect() as c: print(json.dumps([list(row) for row in c.exec_driver_sql(sys.argv[2], tuple(sys.argv[3:]))]))',
-    url,
+    cellDatabaseUrl(plane),
     sql,
     ...params,
   ]);
