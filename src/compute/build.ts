@@ -9,10 +9,11 @@
  *     (Nova's first save and the resource tracker's instance_claim save as one: the claim's changes no
  *     state, so no instance.update is missed, and the first save's guard covers both)
  *   Instance.save [task_state=networking]                         expected_task_state (None,)
- *   Instance.save [root_device_name, task_state=block_device_mapping]
- *   Instance.save [task_state=spawning]                           expected_task_state block_device_mapping
+ *     (only when there are ports to allocate: not for network `none`)
+ *   Instance.save [root_device_name, task_state=spawning]         expected_task_state the one saved before
+ *     (Nova saves block_device_mapping between the two; nothing is attached here, no volumes)
  *   the EC2 ids of Nova's database (EC2Ids.get_by_instance: EC2InstanceMapping made when first asked for),
- *   asked while the three saves before go on,
+ *   asked while the saves before go on,
  *   the security groups of the instance's ports in Neutron, asked as the user (InstanceMetadata's
  *   get_instance_security_groups; not the cast's security_groups, which name what was requested),
  *   the pipeline spawns (the drive and the metadata service carry Nova's i-%08x),
@@ -90,7 +91,7 @@ export interface NovaBuildDeps {
   log: Logger;
   /** Every Instance.save timed (InstanceBookkeeping's); default none. */
   metrics?: Pick<Metrics, 'step'>;
-  /** The root device name the spawn will give the instance, saved with block_device_mapping as Nova does. */
+  /** The root device name the spawn will give the instance, saved with spawning (Nova's with block_device_mapping). */
   rootDeviceName?: (request: SpawnRequest) => string;
   now?: () => Date;
 }

@@ -245,6 +245,20 @@ test('a build redelivered after it reached spawning: no event started again, no 
   expect(pipeline.requests).toHaveLength(1);
 });
 
+test.each([
+  ['networking'],
+  // Saved by a daemon of an earlier version, which saved block_device_mapping.
+  ['block_device_mapping'],
+  // Claimed: the cast has networks, so networking is saved first.
+  [null],
+])('a build redelivered at task_state %s: the spawning save expects the task state before it', async (taskState) => {
+  const { conductor, build } = setup({ vm_state: 'building', task_state: taskState, host: HOST });
+  await build.build(cast.request, cast.build);
+  const saves = conductor.story.filter((call) => call.startsWith('Instance.save'));
+  expect(saves.filter((save) => save.includes('"task_state":"networking"'))).toHaveLength(taskState === null ? 1 : 0);
+  expect(saves).toContain(`Instance.save {"task_state":"spawning","vm_state":"building"} expected ["${taskState ?? 'networking'}"]`);
+});
+
 test('a build redelivered once ACTIVE: the pipeline (idempotent) is asked, nothing is saved', async () => {
   const { conductor, build } = setup({ vm_state: 'active', task_state: null, host: HOST });
   await build.build(cast.request, cast.build);
