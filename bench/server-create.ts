@@ -103,8 +103,8 @@ async function batch(plane: ControlPlane, database: DatabaseWatch, host: Host, f
   const posted = (await novaApi(plane, 'POST', '/servers', {
     server: { name, imageRef: plane.image_id, flavorRef: flavorId, networks: 'none', host: host.compute.name, min_count: count, max_count: count, return_reservation_id: count > 1 },
   })) as { reservation_id: string } | { server: { id: string } };
-  if ('server' in posted) database.watch('uuid', posted.server.id);
-  else database.watch('reservation_id', posted.reservation_id);
+  const watched: [kind: 'uuid' | 'reservation_id', value: string] = 'server' in posted ? ['uuid', posted.server.id] : ['reservation_id', posted.reservation_id];
+  database.watch(...watched);
   const watch = async (): Promise<ListedServer[]> =>
     'server' in posted
       ? [((await novaApi(plane, 'GET', `/servers/${posted.server.id}`)) as { server: ListedServer }).server]
@@ -121,6 +121,7 @@ async function batch(plane: ControlPlane, database: DatabaseWatch, host: Host, f
     // The database is read every 10 ms, nova-api every 100: it has said ACTIVE by the time nova-api does.
     const settled = servers.length === count && servers.every((server) => (server.status === 'ACTIVE' && database.activeAt(server.id) !== undefined) || server.status === 'ERROR');
     if (settled || seenAt - progressAt > STALL_MS) {
+      database.forget(...watched);
       const lost = servers.filter((server) => !active.has(server.id) || database.activeAt(server.id) === undefined);
       const built = [...active].filter(([id]) => database.activeAt(id) !== undefined);
       return { host, servers: built.map(([id, seen]) => ({ id, postedAt, activeAt: database.activeAt(id)!, seenAt: seen })), lost: lost.map((server) => ({ id: server.id, why: lostBecause(server) })) };
@@ -136,12 +137,17 @@ async function batch(plane: ControlPlane, database: DatabaseWatch, host: Host, f
  */
 class DatabaseWatch {
   private readonly settled = new Map<string, { vmState: string; at: number }>();
+  /** Why the watch cannot go on (its process gone, its pipe broken): every later call throws it. */
+  private failure: Error | null = null;
 
   private constructor(private readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const { uuid, vm_state: vmState, at } = JSON.parse(line) as { uuid: string; vm_state: string; at: number };
       this.settled.set(uuid, { vmState, at });
     });
+    child.on('exit', (code, signal) => (this.failure ??= new Error(`the database watch exited (${signal ?? code})`)));
+    child.on('error', (error) => (this.failure ??= error));
+    child.stdin!.on('error', (error) => (this.failure ??= error));
   }
 
   static async start(plane: ControlPlane): Promise<DatabaseWatch> {
@@ -149,24 +155,41 @@ class DatabaseWatch {
     const watch = new DatabaseWatch(child);
     // One query answered: the connection is up.
     watch.watch('uuid', 'none');
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the database watch exited (${code}) before its first query`)));
+    const up = new Promise<void>((resolve, reject) => {
+      child.once('exit', () => reject(watch.failure));
       child.stdout!.once('data', () => resolve());
+    });
+    await Promise.race([up, sleep(30_000).then(() => Promise.reject(new Error('the database watch made no query in 30 s')))]).catch((error: unknown) => {
+      child.kill();
+      throw error;
     });
     return watch;
   }
 
   watch(kind: 'uuid' | 'reservation_id', value: string): void {
-    this.child.stdin!.write(`${kind} ${value}\n`);
+    this.check();
+    this.child.stdin!.write(`+ ${kind} ${value}\n`);
+  }
+
+  /** No longer asked for (the batch settled): the query stays as small as one batch. */
+  forget(kind: 'uuid' | 'reservation_id', value: string): void {
+    this.check();
+    this.child.stdin!.write(`- ${kind} ${value}\n`);
   }
 
   activeAt(uuid: string): number | undefined {
+    this.check();
     const found = this.settled.get(uuid);
     return found?.vmState === 'active' ? found.at : undefined;
   }
 
   close(): void {
+    this.failure ??= new Error('the database watch is closed');
     this.child.stdin!.end();
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.failure;
   }
 }
 
@@ -187,8 +210,11 @@ with engine.connect() as connection:
                 break
             *lines, pending = (pending + chunk).split(b'\\n')
             for line in lines:
-                kind, value = line.decode().split()
-                watched[kind].add(value)
+                change, kind, value = line.decode().split()
+                if change == '+':
+                    watched[kind].add(value)
+                else:
+                    watched[kind].discard(value)
         kinds = [kind for kind in watched if watched[kind]]
         if not kinds:
             continue
@@ -436,13 +462,14 @@ export async function benchServerCreate(quick: boolean): Promise<string> {
   const hosts = [ours, reference] as const;
   let flavorId: string | null = null;
   let measured = false;
-  const database = await DatabaseWatch.start(plane);
+  let database: DatabaseWatch | null = null;
   try {
+    const watch = (database = await DatabaseWatch.start(plane));
     await Promise.all(hosts.map((h) => h.compute.start()));
     await Promise.all(hosts.map((h) => h.compute.waitUntilListed()));
     flavorId = ((await openstack(plane, 'compute', ['flavor', 'create', '--ram', '64', '--vcpus', '1', '--disk', '1', `bench-${suffix}`])) as { id: string }).id;
     const discarded: Batch[] = [];
-    const run = (h: Host, batchName: string, count: number) => measure(plane, database, h, flavorId!, `${batchName}-${h.key}-${suffix}`, count, discarded);
+    const run = (h: Host, batchName: string, count: number) => measure(plane, watch, h, flavorId!, `${batchName}-${h.key}-${suffix}`, count, discarded);
 
     const first: Batch[] = [];
     for (const h of hosts) first.push(await run(h, 'first', 1));
@@ -466,7 +493,7 @@ export async function benchServerCreate(quick: boolean): Promise<string> {
     measured = true;
     return table;
   } finally {
-    database.close();
+    database?.close();
     await cleanUp(plane, hosts, flavorId, dir, measured);
   }
 }
