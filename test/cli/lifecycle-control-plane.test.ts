@@ -316,7 +316,7 @@ async function actions(id: string): Promise<Action[]> {
 }
 
 async function actionsOnce(id: string): Promise<Action[]> {
-  const { instanceActions } = (await getJson(`${plane.compute_url}/servers/${id}/os-instance-actions`, plane)) as { instanceActions: { action: string; request_id: string; start_time: string }[] };
+  const { instanceActions } = (await getJson(`${plane.compute_url}/servers/${id}/os-instance-actions`, plane)) as { instanceActions: { action: string; request_id: string }[] };
   // nova-api lists them newest first (created_at, then id, descending): start_time alone ties on MariaDB,
   // whose DATETIME keeps whole seconds.
   const sorted = [...instanceActions].reverse();
